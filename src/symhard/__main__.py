@@ -1,0 +1,3 @@
+from symhard.cli import main
+
+main()

@@ -1,0 +1,110 @@
+"""The alternating two-dimensional ReLU sum F_k of Diakonikolas–Kane–Kontonis–Zarifis (2020).
+
+For even k ≥ 2, with directions d_j = (cos θ_j, sin θ_j), θ_j = πj/k, j = 0..2k−1, and
+signs a_j = (−1)^j,
+
+    F_k(u) = Σ_j a_j σ(⟨d_j, u⟩),   u ∈ R².
+
+Writing u = r(cos φ, sin φ), F_k(u) = r·Σ_j (−1)^j max(cos(φ − θ_j), 0). The 2k directions are
+equally spaced at angle π/k and the signs alternate, so the angular function is invariant
+under rotation by 2π/k·… up to sign: shifting φ by π/k flips its sign. A 2π-periodic function
+with g(φ + π/k) = −g(φ) has Fourier modes e^{imφ} only with m an odd multiple of k:
+m ∈ {±k, ±3k, …}. In polar coordinates a degree-ℓ Hermite component of a function on R² has
+angular modes |m| ≤ ℓ, so every Hermite component of degree < k vanishes: F_k(Vᵀx) is
+orthogonal to all polynomials of degree < k in Gaussian x. This is the source of the
+d^{Ω(k)} (GNN features) and n^{Ω(k)} (CNN) CSQ lower bounds.
+
+For odd k, d_{j+k} = −d_j and a_{j+k} = −a_j; then σ = |·| gives F_k ≡ 0 and, since
+ReLU(z) = (z + |z|)/2 and Σ_j a_j d_j = 0, the ReLU version vanishes too: odd k is rejected.
+For even k, F_k^{relu} = ½ F_k^{abs} (the linear parts cancel), so the hard targets are
+networks with the sign-invariant activation |z| as well.
+
+Shared by :mod:`symhard.families.gnn_features` and :mod:`symhard.families.cnn`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import InvalidParameterError, check_int
+from ..queries.arccos import activation_pair_expectation
+
+ACTIVATIONS = ("relu", "abs")
+
+
+def check_even_k(k: int) -> int:
+    """Validate k: an even integer ≥ 2 (odd k gives F_k ≡ 0)."""
+    k = check_int(k, "k", min_value=2)
+    if k % 2:
+        raise InvalidParameterError(f"k == {k}: F_k is identically zero for odd k; k must be even and >= 2.")
+    return k
+
+
+def angles(k: int) -> np.ndarray:
+    """θ_j = πj/k for j = 0..2k−1."""
+    k = check_even_k(k)
+    return np.pi * np.arange(2 * k) / k
+
+
+def directions(k: int) -> np.ndarray:
+    """The 2 × 2k matrix [cos θ; sin θ] whose columns are the unit directions d_j."""
+    th = angles(k)
+    return np.stack([np.cos(th), np.sin(th)])
+
+
+def signs(k: int) -> np.ndarray:
+    """a_j = (−1)^j, j = 0..2k−1."""
+    check_even_k(k)
+    return (-1.0) ** np.arange(2 * k)
+
+
+def activation_fn(activation: str):
+    if activation == "relu":
+        return lambda z: np.maximum(z, 0.0)
+    if activation == "abs":
+        return np.abs
+    raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+
+
+def F_k(u, k: int, activation: str = "relu") -> np.ndarray:
+    """Evaluate F_k(u) = Σ_j (−1)^j σ(⟨d_j, u⟩) on ``u[..., 2]``."""
+    u = np.asarray(u, dtype=np.float64)
+    if u.shape[-1] != 2:
+        raise InvalidParameterError(f"F_k takes points of R^2 (last axis 2), got shape {u.shape}.")
+    return activation_fn(activation)(u @ directions(k)) @ signs(k)
+
+
+def norm_sq(k: int, activation: str = "relu") -> float:
+    """E[F_k(u)²] for u ~ N(0, I_2), exactly, from the arc-cosine kernel.
+
+    E[F_k²] = Σ_{i,j} a_i a_j κ(d_i, d_j) with ⟨d_i, d_j⟩ = cos(θ_i − θ_j).
+    """
+    D = directions(k)
+    a = signs(k)
+    K = activation_pair_expectation(activation)(D.T @ D, 1.0, 1.0)
+    return float(a @ K @ a)
+
+
+def hidden_weights(V, k: int) -> np.ndarray:
+    """W = V [cos θ; sin θ] ∈ R^{d × 2k} for V ∈ R^{d × 2}: the first-layer weights of F_k(Vᵀ·)."""
+    V = np.asarray(V, dtype=np.float64)
+    if V.ndim < 2 or V.shape[-1] != 2:
+        raise InvalidParameterError(f"V must have shape (..., d, 2), got {V.shape}.")
+    return V @ directions(k)
+
+
+def random_orthonormal_frame(d: int, seed, count: int | None = None) -> np.ndarray:
+    """Uniformly random V ∈ R^{d×2} with orthonormal columns (QR of a Gaussian, sign-fixed).
+
+    With ``count``, returns ``(count, d, 2)``.
+    """
+    from .._random import as_generator
+
+    d = check_int(d, "d", min_value=2)
+    rng = as_generator(seed)
+    shape = (d, 2) if count is None else (count, d, 2)
+    Z = rng.standard_normal(shape)
+    Q, R = np.linalg.qr(Z)
+    s = np.sign(np.diagonal(R, axis1=-2, axis2=-1))
+    s[s == 0] = 1
+    return Q * s[..., None, :]
