@@ -437,9 +437,10 @@ class PermutationGroup:
         return sorted(seen, key=lambda s: tuple(sorted(s)))
 
     def subset_orbit_representatives(self, k: int, cap: int = 5_000_000) -> list[tuple[int, ...]]:
-        """One representative (the lexicographically smallest sorted tuple) per orbit of k-subsets.
+        """One representative per orbit of k-subsets, as sorted tuples, sorted.
 
-        Enumerates the C(n, k) subsets as bitmasks (refused above ``cap``) and their images.
+        The representative of an orbit is its member with the smallest bitmask
+        Σ_{i∈S} 2^i. Enumerates the C(n, k) subsets (refused above ``cap``, or for n > 62).
         """
         k = check_int(k, "k", min_value=0, max_value=self.degree)
         total = math.comb(self.degree, k)
@@ -449,14 +450,9 @@ class PermutationGroup:
             )
         from itertools import combinations
 
-        subsets = np.array(list(combinations(range(self.degree), k)), dtype=np.int64).reshape(-1, k)
-        masks = (np.left_shift(1, subsets, dtype=object) if self.degree > 62 else (1 << subsets)).sum(axis=1)
-        labels = self._orbit_labels_of_masks(np.asarray(masks))
-        reps = np.unique(labels)
-        out = []
-        for r in reps.tolist():
-            out.append(tuple(i for i in range(self.degree) if (int(r) >> i) & 1))
-        return sorted(out)
+        masks = np.array([sum(1 << i for i in S) for S in combinations(range(self.degree), k)], dtype=np.int64)
+        labels = self._orbit_labels_of_masks(masks)
+        return sorted(tuple(i for i in range(self.degree) if (int(r) >> i) & 1) for r in np.unique(labels).tolist())
 
     # ------------------------------------------------------------------ the Boolean cube
     def act_on_masks(self, perm: np.ndarray, masks: np.ndarray) -> np.ndarray:
