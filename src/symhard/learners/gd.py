@@ -1,0 +1,441 @@
+r"""Ensemble gradient descent: train ``M`` independent models at once through their ensemble axis.
+
+Every model of :mod:`symhard.models` carries a leading ensemble axis: each parameter has shape
+``[M, ...]`` and ``forward(*inputs)`` returns predictions ``[M, B]``. Member ``m`` is an
+independent network; the members only share the computation. :func:`train_ensemble` minimizes,
+for every member separately, the square loss
+
+.. math::
+
+    L_m(\theta_m) = \frac{1}{b} \sum_{i \in \text{batch}} \bigl(f_{\theta_m}(x_i) - y_{m,i}\bigr)^2 ,
+
+by back-propagating :math:`\sum_m L_m`. Because :math:`\partial L_{m'} / \partial \theta_m = 0` for
+:math:`m' \ne m`, the gradient of the sum restricted to the slice ``[m]`` is the gradient of
+:math:`L_m` alone, so one backward pass gives all ``M`` gradients, and the ensemble run equals
+``M`` separate runs (to floating-point round-off of the batched contractions).
+
+Optimizers
+----------
+``torch.optim`` applies one learning rate per parameter *tensor*, but an lr grid inside one
+ensemble needs one learning rate per *slice* ``[m]``. This module therefore implements Adam and
+SGD itself, vectorized over the ensemble axis (no Python loop over members):
+
+* SGD:  :math:`\theta_m \leftarrow \theta_m - \eta_m (g_m + \lambda \theta_m)`.
+* Adam (Kingma & Ba 2015, with the L2 coupling of ``torch.optim.Adam``):
+  :math:`g \leftarrow g + \lambda\theta`, :math:`u \leftarrow \beta_1 u + (1-\beta_1) g`,
+  :math:`v \leftarrow \beta_2 v + (1-\beta_2) g^2`,
+  :math:`\theta_m \leftarrow \theta_m - \eta_m \frac{u/(1-\beta_1^t)}{\sqrt{v/(1-\beta_2^t)} + \epsilon}`,
+  with :math:`\beta_1 = 0.9, \beta_2 = 0.999, \epsilon = 10^{-8}` (the ``torch`` defaults; the tests
+  check one member against ``torch.optim.Adam``).
+
+Divergence, early stopping
+--------------------------
+After each step a member whose batch loss or updated parameters are not finite (NaN/inf) is
+marked *diverged*: its update is discarded, so it keeps its last finite parameters, and it is
+frozen for the rest of the run; the other members are unaffected. With ``patience = p`` a member
+whose mean training loss over an evaluation window has not dropped below ``(1 - min_delta)`` times
+its best for ``p`` consecutive evaluations is *stopped* (frozen); the run ends when every member is
+stopped or diverged. The plateau is judged on the training loss, never on the test set, so the
+reported test error is not selected on the test set.
+
+Data
+----
+``train_inputs`` is a tuple of tensors with a leading sample axis ``N`` (shared by all members),
+or ``[M, N, ...]`` with ``inputs_per_member=True``; ``train_y`` is ``[N]`` (one target) or
+``[M, N]`` (one target per member, e.g. one random class member per seed). Every step draws one
+mini-batch of ``batch_size`` indices uniformly with replacement from ``range(N)``, the same indices
+for all members, from a generator seeded with ``config.seed``. Alternatively ``sampler(b,
+generator) -> (inputs, y)`` draws fresh samples every step (online SGD on the population loss).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from ..errors import InvalidParameterError, check_float, check_int
+
+__all__ = ["TrainConfig", "TrainResult", "train_ensemble", "resolve_device"]
+
+_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
+_EVAL_CHUNK = 4096
+
+Sampler = Callable[[int, torch.Generator], tuple[tuple[torch.Tensor, ...], torch.Tensor]]
+
+
+def resolve_device(device: str) -> torch.device:
+    """``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available, else CPU) as a :class:`torch.device`."""
+    if device not in ("cpu", "cuda", "auto"):
+        raise InvalidParameterError(f"device must be one of 'auto', 'cpu', 'cuda'; got {device!r}.")
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidParameterError("device 'cuda' was requested but CUDA is not available; use 'cpu' or 'auto'.")
+    return torch.device(device)
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters of one ensemble run.
+
+    Parameters
+    ----------
+    optimizer : {"adam", "sgd"}
+    lr : float or sequence of M floats
+        One learning rate for all members, or one per member (an lr grid as one ensemble).
+    steps : int
+        Maximum number of optimizer steps (>= 1).
+    batch_size : int
+        Mini-batch size ``b`` (>= 1).
+    weight_decay : float
+        L2 coefficient ``lambda`` added to the gradient (>= 0).
+    patience : int or None
+        Evaluations without a relative train-loss improvement of ``min_delta`` before a member
+        stops; ``None`` disables early stopping.
+    eval_every : int
+        Steps between evaluations (test error, curve points, plateau checks).
+    device : {"cpu", "cuda", "auto"}
+    seed : int
+        Seeds the mini-batch indices (or the sampler's generator).
+    min_delta : float
+        Relative improvement that resets the patience counter.
+    """
+
+    optimizer: str = "adam"
+    lr: float | Sequence[float] = 1e-3
+    steps: int = 1000
+    batch_size: int = 256
+    weight_decay: float = 0.0
+    patience: int | None = None
+    eval_every: int = 100
+    device: str = "cpu"
+    seed: int = 0
+    min_delta: float = 1e-3
+
+    def validate(self) -> "TrainConfig":
+        if self.optimizer not in ("adam", "sgd"):
+            raise InvalidParameterError(f"optimizer must be 'adam' or 'sgd'; got {self.optimizer!r}.")
+        lrs = [self.lr] if isinstance(self.lr, numbers.Real) else list(self.lr)
+        if not lrs:
+            raise InvalidParameterError("lr must be a positive float or a non-empty sequence of positive floats.")
+        for v in lrs:
+            check_float(v, "lr", low=0.0, low_open=True)
+        check_int(self.steps, "steps", min_value=1)
+        check_int(self.batch_size, "batch_size", min_value=1)
+        check_float(self.weight_decay, "weight_decay", low=0.0)
+        if self.patience is not None:
+            check_int(self.patience, "patience", min_value=1)
+        check_int(self.eval_every, "eval_every", min_value=1)
+        check_int(self.seed, "seed", min_value=0)
+        check_float(self.min_delta, "min_delta", low=0.0, high=1.0)
+        resolve_device(self.device)
+        return self
+
+
+@dataclass
+class TrainResult:
+    """Outcome of :func:`train_ensemble`; arrays have one entry per member ``[M]``.
+
+    ``test_error`` is the test MSE divided by the mean square of the test targets (the zero
+    predictor scores 1); for a diverged member it is the error of its last finite parameters.
+    ``curves`` is a list of dicts with keys ``step, member, train_loss, test_error`` (one per
+    member and evaluation; ``train_loss`` is the mean batch loss since the previous evaluation).
+    """
+
+    test_error: np.ndarray
+    final_train_loss: np.ndarray
+    diverged: np.ndarray
+    curves: list[dict[str, Any]] = field(default_factory=list)
+    steps_run: int = 0
+    seconds: float = 0.0
+    stopped_at: np.ndarray | None = None  # step at which each member stopped or diverged (steps_run if never)
+    config: dict[str, Any] | None = None
+
+
+# ------------------------------------------------------------------------------ helpers
+def _as_inputs(inputs: Any, name: str) -> tuple[torch.Tensor, ...]:
+    if isinstance(inputs, torch.Tensor):
+        inputs = (inputs,)
+    if not isinstance(inputs, (tuple, list)) or not inputs or not all(isinstance(t, torch.Tensor) for t in inputs):
+        raise InvalidParameterError(f"{name} must be a tensor or a non-empty tuple of tensors.")
+    return tuple(inputs)
+
+
+def _sample_axis_len(inputs: tuple[torch.Tensor, ...], per_member: bool, M: int, name: str) -> int:
+    axis = 1 if per_member else 0
+    sizes = set()
+    for t in inputs:
+        if t.dim() <= axis or (per_member and t.shape[0] != M):
+            want = "[M, N, ...]" if per_member else "[N, ...]"
+            raise InvalidParameterError(f"every tensor of {name} must have shape {want} with M = {M}; got {tuple(t.shape)}.")
+        sizes.add(t.shape[axis])
+    if len(sizes) != 1:
+        raise InvalidParameterError(f"the tensors of {name} disagree on the number of samples: {sorted(sizes)}.")
+    return sizes.pop()
+
+
+def _check_targets(y: torch.Tensor, M: int, N: int, name: str) -> torch.Tensor:
+    if not isinstance(y, torch.Tensor) or y.dim() not in (1, 2) or y.shape[-1] != N or (y.dim() == 2 and y.shape[0] != M):
+        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise InvalidParameterError(f"{name} must have shape [N] or [M, N] = [{M}, {N}]; got {shape}.")
+    return y
+
+
+def _take(inputs: tuple[torch.Tensor, ...], idx: torch.Tensor, per_member: bool) -> tuple[torch.Tensor, ...]:
+    return tuple(t.index_select(1 if per_member else 0, idx) for t in inputs)
+
+
+def _expand_lr(lr: float | Sequence[float], M: int) -> list[float]:
+    if isinstance(lr, numbers.Real):
+        return [float(lr)] * M
+    lrs = [float(v) for v in lr]
+    if len(lrs) != M:
+        raise InvalidParameterError(f"lr has {len(lrs)} entries but the ensemble has M = {M} members.")
+    return lrs
+
+
+def _per_member_mse(pred: torch.Tensor, y: torch.Tensor, M: int) -> torch.Tensor:
+    """Mean square error per member: pred ``[M, B]``, y ``[B]`` or ``[M, B]`` -> ``[M]``."""
+    if pred.dim() != 2 or pred.shape[0] != M:
+        raise InvalidParameterError(f"model.forward must return [M, B] with M = {M}; got {tuple(pred.shape)}.")
+    return ((pred - y) ** 2).mean(dim=1)
+
+
+@torch.no_grad()
+def _evaluate(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], y: torch.Tensor, per_member: bool,
+              M: int, device: torch.device) -> torch.Tensor:
+    """Sum over chunks of squared errors ``[M]`` divided by N: the MSE per member."""
+    axis = 1 if per_member else 0
+    N = inputs[0].shape[axis]
+    total = torch.zeros(M, dtype=torch.float64, device=device)
+    for start in range(0, N, _EVAL_CHUNK):
+        sl = slice(start, min(N, start + _EVAL_CHUNK))
+        xs = tuple((t[:, sl] if per_member else t[sl]).to(device) for t in inputs)
+        ys = (y[..., sl]).to(device)
+        pred = model(*xs)
+        total += ((pred - ys) ** 2).sum(dim=1).double()
+    return total / N
+
+
+def _mean_square(y: torch.Tensor, M: int) -> torch.Tensor:
+    ms = (y.double() ** 2).mean(dim=-1)
+    return ms.expand(M) if ms.dim() == 0 else ms
+
+
+# ------------------------------------------------------------------------------ optimizer
+class _EnsembleOptimizer:
+    """Adam / SGD with one learning rate per ensemble member and a per-member update mask."""
+
+    def __init__(self, params: list[torch.Tensor], lrs: list[float], kind: str, weight_decay: float) -> None:
+        self.params = params
+        self.kind = kind
+        self.wd = weight_decay
+        self.t = 0
+        dev = params[0].device
+        self.lr = torch.tensor(lrs, dtype=params[0].dtype, device=dev)
+        if kind == "adam":
+            self.m1 = [torch.zeros_like(p) for p in params]
+            self.m2 = [torch.zeros_like(p) for p in params]
+
+    def _b(self, vec: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        return vec.reshape((-1,) + (1,) * (p.dim() - 1)).to(p.dtype)
+
+    @torch.no_grad()
+    def step(self, active: torch.Tensor) -> torch.Tensor:
+        """Apply one update to the ``active`` members; return the members whose new parameters are
+        not finite (their update is discarded)."""
+        self.t += 1
+        new_vals = []
+        finite = active.clone()
+        for i, p in enumerate(self.params):
+            g = p.grad if p.grad is not None else torch.zeros_like(p)
+            g = torch.where(self._b(active, p).bool(), g, torch.zeros_like(g))
+            if self.wd:
+                g = g + self.wd * p
+            if self.kind == "sgd":
+                upd = self._b(self.lr, p) * g
+            else:
+                m1 = torch.where(self._b(active, p).bool(), _BETA1 * self.m1[i] + (1 - _BETA1) * g, self.m1[i])
+                m2 = torch.where(self._b(active, p).bool(), _BETA2 * self.m2[i] + (1 - _BETA2) * g * g, self.m2[i])
+                self.m1[i], self.m2[i] = m1, m2
+                bc1 = 1 - _BETA1 ** self.t
+                bc2 = 1 - _BETA2 ** self.t
+                upd = self._b(self.lr, p) * (m1 / bc1) / ((m2 / bc2).sqrt() + _EPS)
+            new = p - upd
+            finite &= torch.isfinite(new).flatten(1).all(dim=1)
+            new_vals.append(new)
+        keep = active & finite
+        for p, new in zip(self.params, new_vals):
+            p.copy_(torch.where(self._b(keep, p).bool(), new, p))
+        return active & ~finite
+
+
+# ------------------------------------------------------------------------------ trainer
+def train_ensemble(
+    model: torch.nn.Module,
+    train_inputs: tuple[torch.Tensor, ...] | None,
+    train_y: torch.Tensor | None,
+    *,
+    test_inputs: tuple[torch.Tensor, ...],
+    test_y: torch.Tensor,
+    config: TrainConfig,
+    sampler: Sampler | None = None,
+    inputs_per_member: bool = False,
+) -> TrainResult:
+    """Train every member of an ensemble model by mini-batch gradient descent on the square loss.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Every parameter has leading ensemble dimension ``M``; ``model(*inputs)`` returns ``[M, B]``.
+        Trained in place (moved to ``config.device``).
+    train_inputs : tuple of tensors ``[N, ...]`` (or ``[M, N, ...]`` with ``inputs_per_member``)
+        The finite training set; ``None`` when ``sampler`` is given.
+    train_y : tensor ``[N]`` or ``[M, N]``
+        Training targets (shared, or one target per member).
+    test_inputs, test_y : the test set, same layout with ``N_test`` samples.
+    config : TrainConfig
+    sampler : callable ``(b, generator) -> (inputs, y)``, optional
+        Fresh samples every step instead of a finite training set (inputs shared, ``y`` ``[b]``
+        or ``[M, b]``).
+    inputs_per_member : bool
+        Whether the input tensors carry the ensemble axis first.
+
+    Returns
+    -------
+    TrainResult
+        ``test_error [M]`` (test MSE / mean square of the test targets), ``final_train_loss [M]``
+        (MSE on the whole training set, or the last window's mean batch loss with a sampler),
+        ``diverged [M]``, ``curves``, ``steps_run``, ``seconds``.
+
+    Notes
+    -----
+    On CPU the same model initialization, data and ``config.seed`` give bit-identical results.
+    """
+    t0 = time.perf_counter()
+    if not isinstance(config, TrainConfig):
+        raise InvalidParameterError(f"config must be a TrainConfig, not {type(config).__name__}.")
+    config.validate()
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise InvalidParameterError("model has no trainable parameters.")
+    M = params[0].shape[0] if params[0].dim() else 0
+    for p in params:
+        if p.dim() == 0 or p.shape[0] != M:
+            raise InvalidParameterError(
+                f"every parameter must have the ensemble axis first with the same size M; got shapes "
+                f"{[tuple(q.shape) for q in params]}."
+            )
+    lrs = _expand_lr(config.lr, M)
+    device = resolve_device(config.device)
+    model.to(device)
+    params = [p for p in model.parameters() if p.requires_grad]
+
+    test_inputs = _as_inputs(test_inputs, "test_inputs")
+    n_test = _sample_axis_len(test_inputs, inputs_per_member, M, "test_inputs")
+    test_y = _check_targets(test_y, M, n_test, "test_y")
+    test_scale = _mean_square(test_y, M).to(device)
+    if bool((test_scale <= 0).any()):
+        raise InvalidParameterError("test_y has zero mean square; the normalized test error is undefined.")
+
+    if sampler is None:
+        if train_inputs is None or train_y is None:
+            raise InvalidParameterError("give train_inputs and train_y, or a sampler.")
+        train_inputs = _as_inputs(train_inputs, "train_inputs")
+        n_train = _sample_axis_len(train_inputs, inputs_per_member, M, "train_inputs")
+        train_y = _check_targets(train_y, M, n_train, "train_y")
+        train_dev = tuple(t.to(device) for t in train_inputs)
+        train_y_dev = train_y.to(device)
+    elif not callable(sampler):
+        raise InvalidParameterError("sampler must be callable as sampler(batch_size, generator).")
+
+    gen = torch.Generator(device="cpu")
+    gen.manual_seed(int(config.seed))
+    opt = _EnsembleOptimizer(params, lrs, config.optimizer, float(config.weight_decay))
+
+    active = torch.ones(M, dtype=torch.bool, device=device)
+    diverged = torch.zeros(M, dtype=torch.bool, device=device)
+    stopped_at = np.full(M, -1, dtype=np.int64)
+    best_loss = torch.full((M,), math.inf, dtype=torch.float64, device=device)
+    bad_evals = torch.zeros(M, dtype=torch.int64, device=device)
+    window_sum = torch.zeros(M, dtype=torch.float64, device=device)
+    window_n = 0
+    curves: list[dict[str, Any]] = []
+    last_window = torch.full((M,), math.nan, dtype=torch.float64, device=device)
+    step = 0
+
+    def record(at_step: int) -> None:
+        nonlocal window_n
+        err = (_evaluate(model, test_inputs, test_y, inputs_per_member, M, device) / test_scale).cpu().numpy()
+        wl = (window_sum / max(window_n, 1)).cpu().numpy() if window_n else np.full(M, np.nan)
+        for m in range(M):
+            curves.append({"step": at_step, "member": m, "train_loss": float(wl[m]), "test_error": float(err[m])})
+
+    record(0)
+    for step in range(1, config.steps + 1):
+        if sampler is None:
+            idx = torch.randint(n_train, (config.batch_size,), generator=gen).to(device)
+            xb = _take(train_dev, idx, inputs_per_member)
+            yb = train_y_dev.index_select(-1, idx)
+        else:
+            xs, yb = sampler(config.batch_size, gen)
+            xs = _as_inputs(xs, "sampler inputs")
+            xb = tuple(t.to(device) for t in xs)
+            yb = _check_targets(yb, M, config.batch_size, "sampler targets").to(device)
+        for p in params:
+            p.grad = None
+        losses = _per_member_mse(model(*xb), yb, M)
+        finite_loss = torch.isfinite(losses)
+        newly = active & ~finite_loss
+        total = torch.where(active & finite_loss, losses, torch.zeros_like(losses)).sum()
+        total.backward()
+        newly |= opt.step(active & finite_loss)
+        if bool(newly.any()):
+            diverged |= newly
+            active &= ~newly
+            stopped_at[newly.cpu().numpy()] = step
+        window_sum += torch.where(active, losses.detach().double(), torch.zeros_like(window_sum))
+        window_n += 1
+        if step % config.eval_every == 0 or step == config.steps:
+            last_window = torch.where(active, window_sum / window_n, last_window)
+            record(step)
+            if config.patience is not None:
+                wl = window_sum / window_n
+                improved = wl < best_loss * (1 - config.min_delta)
+                best_loss = torch.where(active & improved, wl, best_loss)
+                bad_evals = torch.where(active & ~improved, bad_evals + 1, torch.zeros_like(bad_evals))
+                stop = active & (bad_evals >= config.patience)
+                if bool(stop.any()):
+                    stopped_at[stop.cpu().numpy()] = step
+                    active &= ~stop
+            window_sum.zero_()
+            window_n = 0
+        if not bool(active.any()):
+            if step % config.eval_every != 0 and step != config.steps:
+                record(step)
+            break
+
+    test_err = (_evaluate(model, test_inputs, test_y, inputs_per_member, M, device) / test_scale).cpu().numpy()
+    if sampler is None:
+        final_train = _evaluate(model, train_dev, train_y_dev, inputs_per_member, M, device).cpu().numpy()
+    else:
+        final_train = last_window.cpu().numpy()
+    stopped_at[stopped_at < 0] = step
+    cfg = asdict(config)
+    cfg["lr"] = lrs
+    return TrainResult(
+        test_error=test_err.astype(np.float64),
+        final_train_loss=np.asarray(final_train, dtype=np.float64),
+        diverged=diverged.cpu().numpy().astype(bool),
+        curves=curves,
+        steps_run=int(step),
+        seconds=time.perf_counter() - t0,
+        stopped_at=stopped_at,
+        config=cfg,
+    )
