@@ -1,0 +1,165 @@
+"""Run a spec end to end: expand, skip finished chunks, execute, store, summarize.
+
+:func:`run_spec` is what ``symhard run SPEC`` calls. It is resumable: rerunning it on the same
+folder skips every chunk whose runs file exists, so a sweep that was killed (``kill -9``
+included) and rerun ends with exactly the rows of an uninterrupted run (see
+:mod:`symhard.experiments.store`).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from .executors import execute
+from .spec import ExperimentSpec, load_spec
+from .store import ResultStore, read_runs
+from .sweep import ChunkResult, expand
+
+__all__ = ["RunSummary", "run_spec", "default_out_dir", "summarize_runs"]
+
+DEFAULT_ROOT = Path("symhard-results")
+
+
+def default_out_dir(spec: ExperimentSpec, root: str | Path = DEFAULT_ROOT) -> Path:
+    """``<root>/<name>`` for a full run, ``<root>/<name>-quick`` for a quick one."""
+    return Path(root) / (f"{spec.name}-quick" if spec.quick else spec.name)
+
+
+@dataclass
+class RunSummary:
+    """Where a run wrote its results and what it did."""
+
+    spec: str
+    out_dir: Path
+    spec_hash: str
+    chunks: int
+    skipped: int
+    ran: int
+    seconds: float
+    table: list[dict[str, Any]]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"spec": self.spec, "out_dir": str(self.out_dir), "runs": str(self.out_dir / "runs"),
+                "curves": str(self.out_dir / "curves"), "spec_hash": self.spec_hash, "chunks": self.chunks,
+                "skipped": self.skipped, "ran": self.ran, "seconds": round(self.seconds, 2), "summary": self.table}
+
+
+def summarize_runs(table: Any, threshold: float = 0.1) -> list[dict[str, Any]]:
+    """Per (series, role, value): best error over the lr grid per seed, then mean, min, max and
+    success rate (best error < ``threshold``) over seeds. ``table`` is a pyarrow Table of runs."""
+    cols = {c: table.column(c).to_pylist() for c in ("series", "role", "param_name", "param_value", "seed",
+                                                     "test_error", "diverged", "log10_csq_queries",
+                                                     "bound_log10_queries")}
+    best: dict[tuple, dict[int, float]] = {}
+    meta: dict[tuple, tuple] = {}
+    for i in range(len(cols["seed"])):
+        key = (cols["series"][i], cols["role"][i], cols["param_value"][i])
+        err = cols["test_error"][i]
+        err = float("inf") if (cols["diverged"][i] or err is None or err != err) else err
+        per = best.setdefault(key, {})
+        per[cols["seed"][i]] = min(per.get(cols["seed"][i], float("inf")), err)
+        meta[key] = (cols["param_name"][i], cols["log10_csq_queries"][i], cols["bound_log10_queries"][i])
+    out = []
+    for key in sorted(best, key=lambda k: (k[0], k[1] != "hard", k[2])):
+        errs = np.array(list(best[key].values()), dtype=float)
+        fin = errs[np.isfinite(errs)]
+        out.append({
+            "series": key[0], "role": key[1], "param_name": meta[key][0], "param_value": key[2],
+            "seeds": int(errs.size),
+            "mean_error": float(fin.mean()) if fin.size else float("nan"),
+            "min_error": float(fin.min()) if fin.size else float("nan"),
+            "max_error": float(fin.max()) if fin.size else float("nan"),
+            "success_rate": float((errs < threshold).mean()),
+            "log10_csq_queries": meta[key][1], "bound_log10_queries": meta[key][2],
+        })
+    return out
+
+
+class _Progress:
+    """A rich progress bar over chunks on a terminal, plain log lines otherwise."""
+
+    def __init__(self, total: int, label: str, enabled: bool) -> None:
+        self.enabled = enabled
+        self.total = total
+        self.done = 0
+        self.label = label
+        self.bar = None
+        if enabled and sys.stderr.isatty():
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), transient=False)
+            self.bar.start()
+            self.task = self.bar.add_task(label, total=total)
+
+    def advance(self, res: ChunkResult) -> None:
+        self.done += 1
+        if self.bar is not None:
+            self.bar.update(self.task, advance=1, description=f"{self.label} {res.chunk_id}")
+        elif self.enabled:
+            errs = [e for e in res.runs.get("test_error", []) if e == e]
+            best = min(errs) if errs else float("nan")
+            print(f"[{self.label}] chunk {self.done}/{self.total} {res.chunk_id}: best test error {best:.3g} "
+                  f"({res.seconds:.1f}s)", file=sys.stderr, flush=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def run_spec(
+    spec: str | Path | ExperimentSpec,
+    *,
+    quick: bool = False,
+    out_dir: str | Path | None = None,
+    executor: str = "serial",
+    device: str = "cpu",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: bool = True,
+    on_chunk: Callable[[ChunkResult], None] | None = None,
+) -> RunSummary:
+    """Run every unfinished chunk of ``spec`` and return a :class:`RunSummary`.
+
+    Parameters
+    ----------
+    spec : built-in name, TOML path or :class:`ExperimentSpec`
+    quick : use the spec's ``[quick]`` overrides
+    out_dir : results folder (default ``symhard-results/<name>[-quick]``)
+    executor : ``"serial"``, ``"process"`` or ``"ray"``; device: ``"cpu"``, ``"cuda"`` or ``"auto"``
+    workers : processes / local Ray CPUs (default: all cores); address: Ray cluster address
+    """
+    from ..learners.gd import resolve_device
+
+    t0 = time.perf_counter()
+    if isinstance(spec, ExperimentSpec):
+        spec_obj = spec.validate()
+    else:
+        spec_obj = load_spec(spec, quick=quick)
+    resolve_device(device)
+    out = Path(out_dir) if out_dir is not None else default_out_dir(spec_obj)
+    store = ResultStore(out)
+    store.open(spec_obj, device=device)
+    chunks = expand(spec_obj)
+    done = store.finished()
+    todo = [c for c in chunks if c.chunk_id not in done]
+    bar = _Progress(len(todo), spec_obj.name, progress)
+    try:
+        for res in execute(todo, executor=executor, device=device, workers=workers, address=address,
+                           imports=spec_obj.imports, sys_path=[p for p in sys.path if p]):
+            store.write(res)
+            bar.advance(res)
+            if on_chunk is not None:
+                on_chunk(res)
+    finally:
+        bar.close()
+    table = read_runs(out)
+    return RunSummary(spec=spec_obj.name, out_dir=out, spec_hash=spec_obj.hash(), chunks=len(chunks),
+                      skipped=len(chunks) - len(todo), ran=len(todo), seconds=time.perf_counter() - t0,
+                      table=summarize_runs(table, spec_obj.success_threshold))

@@ -1,0 +1,340 @@
+"""Experiment specs: which learning tasks to sweep, with which learner and budget.
+
+A spec is a TOML file (or the equivalent :class:`ExperimentSpec` dataclass)::
+
+    name = "gnn-features"                 # also the results folder name
+    description = "one line for the report"
+    imports = []                          # modules to import first (e.g. your own register_task)
+    seeds = [0, 1, 2]                     # one random member of the class per seed
+    test_size = 4000                      # fresh test samples per setting
+    success_threshold = 0.1               # a seed succeeds when its best error is below this
+    data_seed = 0                         # seeds inputs, initialization and mini-batches
+
+    [learner]                             # ensemble gradient descent (symhard.learners.gd)
+    optimizer = "adam"                    # "adam" | "sgd"
+    lrs = [1e-3, 3e-3]                    # the lr grid: one ensemble member per (seed, lr)
+    width_multiple = 16                   # network width = width_multiple x target hidden units
+    # width = 128                         # ... or a fixed width (overrides width_multiple)
+    batch_size = 256
+    steps = 3000
+    train_size = 20000                    # finite training set; 0 = fresh samples every step
+    eval_every = 100
+    # patience = 5                        # early stopping on a training-loss plateau
+    weight_decay = 0.0
+
+    [[series]]                            # one curve of the report: a task swept over a grid
+    task = "gnn-features"                 # a name registered with families.base.register_task
+    label = "k=8"                         # defaults to the task name
+    values = [4, 8, 16, 32, 64]           # the hardness parameter (the task names it: n, d, ...)
+    roles = ["hard", "control"]
+    options = { k = 8 }                   # keyword options passed to the task factory
+
+    [quick]                               # overrides for --quick: same keys, merged into the above
+    seeds = [0, 1]
+    learner = { steps = 600 }
+    # a [[quick.series]] list replaces the series list as a whole
+
+Validation is strict: an unknown key, an unknown task or role, an empty grid or a negative size
+raises :class:`~symhard.errors.InvalidParameterError` with one line naming the key and the allowed
+values. The built-in specs live in ``symhard/experiments/specs/*.toml`` and are addressed by name
+(``symhard run gnn-features``).
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import importlib
+import json
+import numbers
+import tomllib
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..errors import InstanceFormatError, InvalidParameterError
+
+__all__ = [
+    "LearnerSpec",
+    "SeriesSpec",
+    "ExperimentSpec",
+    "load_spec",
+    "spec_from_dict",
+    "builtin_spec_names",
+    "spec_hash",
+]
+
+ROLES = ("hard", "control")
+OPTIMIZERS = ("adam", "sgd")
+
+_TOP_KEYS = ("name", "description", "imports", "seeds", "test_size", "success_threshold", "data_seed", "learner", "series", "quick")
+_LEARNER_KEYS = ("optimizer", "lrs", "width_multiple", "width", "batch_size", "steps", "train_size",
+                 "eval_every", "patience", "weight_decay")
+_SERIES_KEYS = ("task", "label", "values", "roles", "options")
+
+
+@dataclass(frozen=True)
+class LearnerSpec:
+    """The ensemble gradient-descent learner and its budget (see :class:`symhard.learners.gd.TrainConfig`)."""
+
+    optimizer: str = "adam"
+    lrs: tuple[float, ...] = (1e-3, 3e-3)
+    width_multiple: float = 16.0
+    width: int | None = None
+    batch_size: int = 256
+    steps: int = 3000
+    train_size: int = 20000
+    eval_every: int = 100
+    patience: int | None = None
+    weight_decay: float = 0.0
+
+    def width_for(self, hidden_units: int) -> int:
+        """Network width: ``width`` if set, else ``max(1, round(width_multiple * hidden_units))``."""
+        if self.width is not None:
+            return int(self.width)
+        return max(1, int(round(self.width_multiple * int(hidden_units))))
+
+
+@dataclass(frozen=True)
+class SeriesSpec:
+    """One task swept over its hardness parameter, for the given roles."""
+
+    task: str
+    values: tuple[int, ...]
+    roles: tuple[str, ...] = ROLES
+    label: str = ""
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.label or self.task
+
+
+@dataclass(frozen=True)
+class ExperimentSpec:
+    """A whole sweep: series x values x roles settings, each trained on all seeds x lrs at once."""
+
+    name: str
+    series: tuple[SeriesSpec, ...]
+    learner: LearnerSpec = LearnerSpec()
+    seeds: tuple[int, ...] = (0, 1, 2)
+    test_size: int = 4000
+    success_threshold: float = 0.1
+    data_seed: int = 0
+    description: str = ""
+    imports: tuple[str, ...] = ()
+    quick: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["series"] = [asdict(s) for s in self.series]
+        return json.loads(json.dumps(d))  # tuples -> lists
+
+    def hash(self) -> str:
+        return spec_hash(self)
+
+    def validate(self, check_tasks: bool = True) -> "ExperimentSpec":
+        """Check every field; ``check_tasks`` also checks the task names against the registry."""
+        d = self.to_dict()
+        d.pop("quick")
+        spec_from_dict(d, source=f"spec {self.name!r}", check_tasks=check_tasks, quick=False)
+        return self
+
+
+def spec_hash(spec: ExperimentSpec) -> str:
+    """SHA-256 (first 16 hex digits) of the canonical JSON of the resolved spec."""
+    blob = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------ validation
+def _unknown(keys: Any, allowed: tuple[str, ...], where: str, source: str) -> None:
+    for k in keys:
+        if k not in allowed:
+            raise InvalidParameterError(f"{source}: unknown key {where}{k!r}; allowed: {', '.join(allowed)}.")
+
+
+def _int(v: Any, key: str, source: str, min_value: int) -> int:
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise InvalidParameterError(f"{source}: {key} must be an integer >= {min_value}; got {v!r}.")
+    if v < min_value:
+        raise InvalidParameterError(f"{source}: {key} == {v}, must be an integer >= {min_value}.")
+    return int(v)
+
+
+def _pos_float(v: Any, key: str, source: str, allow_zero: bool = False) -> float:
+    ok = not isinstance(v, bool) and isinstance(v, numbers.Real) and (v >= 0 if allow_zero else v > 0) and v == v and v != float("inf")
+    if not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise InvalidParameterError(f"{source}: {key} must be a finite number {bound}; got {v!r}.")
+    return float(v)
+
+
+def _int_list(v: Any, key: str, source: str, min_value: int) -> tuple[int, ...]:
+    if not isinstance(v, list) or not v:
+        raise InvalidParameterError(f"{source}: {key} must be a non-empty list of integers >= {min_value}; got {v!r}.")
+    out = tuple(_int(x, key, source, min_value) for x in v)
+    if len(set(out)) != len(out):
+        raise InvalidParameterError(f"{source}: {key} has repeated entries {list(out)}; each value once.")
+    return out
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "options":
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = False,
+                   check_tasks: bool = True) -> ExperimentSpec:
+    """Validate a spec mapping (the parsed TOML) and build the :class:`ExperimentSpec`.
+
+    With ``quick`` the ``[quick]`` table is merged over the rest first (tables merge key by key,
+    lists and values replace).
+    """
+    if not isinstance(data, dict):
+        raise InvalidParameterError(f"{source}: a spec must be a table (mapping), not {type(data).__name__}.")
+    _unknown(data, _TOP_KEYS, "", source)
+    quick_over = data.get("quick", {})
+    if not isinstance(quick_over, dict):
+        raise InvalidParameterError(f"{source}: quick must be a table of overrides.")
+    _unknown(quick_over, tuple(k for k in _TOP_KEYS if k != "quick"), "quick.", source)
+    data = {k: v for k, v in data.items() if k != "quick"}
+    if quick:
+        data = _merge(data, quick_over)
+
+    name = data.get("name")
+    if not isinstance(name, str) or not name or any(c in name for c in "/\\ \t"):
+        raise InvalidParameterError(f"{source}: name must be a non-empty string without slashes or spaces; got {name!r}.")
+    description = data.get("description", "")
+    if not isinstance(description, str):
+        raise InvalidParameterError(f"{source}: description must be a string.")
+    imports = data.get("imports", [])
+    if not isinstance(imports, list) or not all(isinstance(m, str) and m for m in imports):
+        raise InvalidParameterError(f"{source}: imports must be a list of module names; got {imports!r}.")
+    for mod in imports:
+        try:
+            importlib.import_module(mod)
+        except ImportError as err:
+            raise InvalidParameterError(f"{source}: imports: cannot import module {mod!r} ({err}).") from None
+    seeds = _int_list(data.get("seeds", [0, 1, 2]), "seeds", source, 0)
+    test_size = _int(data.get("test_size", 4000), "test_size", source, 1)
+    data_seed = _int(data.get("data_seed", 0), "data_seed", source, 0)
+    thr = _pos_float(data.get("success_threshold", 0.1), "success_threshold", source)
+
+    lrn = data.get("learner", {})
+    if not isinstance(lrn, dict):
+        raise InvalidParameterError(f"{source}: learner must be a table.")
+    _unknown(lrn, _LEARNER_KEYS, "learner.", source)
+    opt = lrn.get("optimizer", "adam")
+    if opt not in OPTIMIZERS:
+        raise InvalidParameterError(f"{source}: learner.optimizer == {opt!r}; allowed: {', '.join(OPTIMIZERS)}.")
+    lrs = lrn.get("lrs", [1e-3, 3e-3])
+    if not isinstance(lrs, list) or not lrs:
+        raise InvalidParameterError(f"{source}: learner.lrs must be a non-empty list of learning rates > 0; got {lrs!r}.")
+    lrs = tuple(_pos_float(x, "learner.lrs", source) for x in lrs)
+    width = lrn.get("width")
+    patience = lrn.get("patience")
+    learner = LearnerSpec(
+        optimizer=opt,
+        lrs=lrs,
+        width_multiple=_pos_float(lrn.get("width_multiple", 16.0), "learner.width_multiple", source),
+        width=None if width is None else _int(width, "learner.width", source, 1),
+        batch_size=_int(lrn.get("batch_size", 256), "learner.batch_size", source, 1),
+        steps=_int(lrn.get("steps", 3000), "learner.steps", source, 1),
+        train_size=_int(lrn.get("train_size", 20000), "learner.train_size", source, 0),
+        eval_every=_int(lrn.get("eval_every", 100), "learner.eval_every", source, 1),
+        patience=None if patience is None else _int(patience, "learner.patience", source, 1),
+        weight_decay=_pos_float(lrn.get("weight_decay", 0.0), "learner.weight_decay", source, allow_zero=True),
+    )
+
+    series_raw = data.get("series")
+    if not isinstance(series_raw, list) or not series_raw:
+        raise InvalidParameterError(f"{source}: series must be a non-empty list of [[series]] tables.")
+    tasks: dict[str, Any] | None = None
+    if check_tasks:
+        from ..families.base import all_tasks
+
+        tasks = all_tasks()
+    series = []
+    labels = set()
+    for i, s in enumerate(series_raw):
+        where = f"series[{i}]"
+        if not isinstance(s, dict):
+            raise InvalidParameterError(f"{source}: {where} must be a table.")
+        _unknown(s, _SERIES_KEYS, f"{where}.", source)
+        task = s.get("task")
+        if not isinstance(task, str) or not task:
+            raise InvalidParameterError(f"{source}: {where}.task must name a registered task.")
+        if tasks is not None and task not in tasks:
+            allowed = ", ".join(tasks) or "(none registered yet)"
+            raise InvalidParameterError(f"{source}: {where}.task == {task!r} is unknown; allowed: {allowed}.")
+        values = _int_list(s.get("values"), f"{where}.values", source, 1)
+        roles = s.get("roles", list(ROLES))
+        if not isinstance(roles, list) or not roles:
+            raise InvalidParameterError(f"{source}: {where}.roles must be a non-empty list; allowed: {', '.join(ROLES)}.")
+        for r in roles:
+            if r not in ROLES:
+                raise InvalidParameterError(f"{source}: {where}.roles has {r!r}; allowed: {', '.join(ROLES)}.")
+        if len(set(roles)) != len(roles):
+            raise InvalidParameterError(f"{source}: {where}.roles has repeated entries {roles}.")
+        label = s.get("label", "")
+        if not isinstance(label, str) or any(c in label for c in "/\\"):
+            raise InvalidParameterError(f"{source}: {where}.label must be a string without slashes.")
+        options = s.get("options", {})
+        if not isinstance(options, dict):
+            raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
+        ser = SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options))
+        if ser.name in labels:
+            raise InvalidParameterError(f"{source}: {where} repeats the series name {ser.name!r}; give each a distinct label.")
+        labels.add(ser.name)
+        series.append(ser)
+
+    return ExperimentSpec(
+        name=name, description=description, series=tuple(series), learner=learner, seeds=seeds,
+        test_size=test_size, success_threshold=thr, data_seed=data_seed, imports=tuple(imports), quick=bool(quick),
+    )
+
+
+# ------------------------------------------------------------------------------ loading
+def builtin_spec_names() -> list[str]:
+    """Names of the built-in specs (``symhard/experiments/specs/*.toml``)."""
+    folder = resources.files("symhard.experiments") / "specs"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def _read_toml(text: str, source: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise InstanceFormatError(f"{source}: not valid TOML: {err}.") from None
+
+
+def load_spec(spec: str | Path | dict[str, Any] | ExperimentSpec, *, quick: bool = False,
+              check_tasks: bool = True) -> ExperimentSpec:
+    """Load a spec from a built-in name, a TOML path, a mapping or an :class:`ExperimentSpec`.
+
+    >>> load_spec("boolean", quick=True, check_tasks=False).name
+    'boolean'
+    """
+    if isinstance(spec, ExperimentSpec):
+        return spec.validate(check_tasks=check_tasks) if not quick else spec
+    if isinstance(spec, dict):
+        return spec_from_dict(spec, quick=quick, check_tasks=check_tasks)
+    path = Path(spec)
+    if path.suffix == ".toml" or path.exists():
+        if not path.is_file():
+            raise InvalidParameterError(f"spec file {str(path)!r} does not exist.")
+        return spec_from_dict(_read_toml(path.read_text(), str(path)), source=str(path), quick=quick,
+                              check_tasks=check_tasks)
+    names = builtin_spec_names()
+    if str(spec) not in names:
+        raise InvalidParameterError(f"unknown spec {str(spec)!r}; allowed: a .toml path or one of {', '.join(names)}.")
+    text = (resources.files("symhard.experiments") / "specs" / f"{spec}.toml").read_text()
+    return spec_from_dict(_read_toml(text, f"built-in spec {spec!r}"), source=f"built-in spec {spec!r}",
+                          quick=quick, check_tasks=check_tasks)

@@ -1,0 +1,201 @@
+r"""Sweep expansion and the work of one chunk.
+
+A spec expands to chunks, one per (series, role, value). A chunk is one ensemble: every seed
+(one random member of the class each) times every learning rate of the grid, ``M = |seeds|
+\cdot |lrs|`` members trained at once by :func:`symhard.learners.gd.train_ensemble`. The chunk is
+the unit of work (one executor task) and of storage (one Parquet file).
+
+Determinism: everything a chunk draws comes from ``numpy.random.SeedSequence([data_seed,
+crc32(series name), value])``, spawned into independent streams for the training inputs, the test
+inputs, the network initialization and the mini-batches. The stream does not depend on the role,
+so the hard and the control task of a setting see the same inputs and the same initialization
+(a paired comparison), nor on which other chunks run, so a chunk computed alone, in a pool, on a
+Ray worker or after a resume gives the same numbers (bit-identical on CPU with the same number of
+torch threads).
+
+Member ``j`` of a chunk has seed ``seeds[j // |lrs|]`` and lr ``lrs[j % |lrs|]``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import InvalidParameterError
+from .spec import ExperimentSpec, LearnerSpec, SeriesSpec
+
+__all__ = ["Chunk", "ChunkResult", "expand", "run_chunk", "RUN_COLUMNS", "CURVE_COLUMNS"]
+
+#: Columns of the run table (one row per setting, seed and lr), in order.
+RUN_COLUMNS = (
+    "spec", "series", "task", "role", "param_name", "param_value", "seed", "lr", "test_error",
+    "diverged", "final_train_loss", "steps_run", "stopped_at", "width", "hidden_units", "params_per_member",
+    "train_size", "test_size", "batch_size", "steps", "optimizer", "csq_queries", "csq_tau",
+    "log10_csq_queries", "bound_queries", "bound_log10_queries", "bound_tau", "bound_formula",
+    "chunk_id", "seconds", "device",
+)
+#: Columns of the long-format learning curves.
+CURVE_COLUMNS = ("spec", "series", "role", "param_name", "param_value", "seed", "lr", "step",
+                 "train_loss", "test_error", "chunk_id")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.=-]+", "-", text).strip("-") or "x"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One ensemble: a (series, role, value) setting with all seeds x lrs of the spec."""
+
+    spec_name: str
+    series: SeriesSpec
+    role: str
+    value: int
+    seeds: tuple[int, ...]
+    learner: LearnerSpec
+    test_size: int
+    data_seed: int
+    index: int = 0
+
+    @property
+    def chunk_id(self) -> str:
+        """File-name-safe identifier, unique within the spec."""
+        return f"{_slug(self.series.name)}__{self.role}__{self.value}"
+
+    @property
+    def members(self) -> int:
+        return len(self.seeds) * len(self.learner.lrs)
+
+    def streams(self) -> list[int]:
+        """Four 63-bit seeds: training inputs, test inputs, initialization, mini-batches."""
+        ss = np.random.SeedSequence([self.data_seed, zlib.crc32(self.series.name.encode()), int(self.value)])
+        return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in ss.spawn(4)]
+
+
+@dataclass
+class ChunkResult:
+    """What a chunk sends back: its run rows and curve rows as column lists."""
+
+    chunk_id: str
+    runs: dict[str, list[Any]]
+    curves: dict[str, list[Any]]
+    seconds: float = 0.0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def expand(spec: ExperimentSpec) -> list[Chunk]:
+    """All chunks of a spec, in a fixed order: series, then value, then role."""
+    chunks = []
+    for s in spec.series:
+        for v in s.values:
+            for r in s.roles:
+                chunks.append(Chunk(spec.name, s, r, int(v), tuple(spec.seeds), spec.learner, spec.test_size,
+                                    spec.data_seed, index=len(chunks)))
+    if not chunks:
+        raise InvalidParameterError(f"spec {spec.name!r} expands to no chunk; give every series values and roles.")
+    ids = [c.chunk_id for c in chunks]
+    if len(set(ids)) != len(ids):
+        raise InvalidParameterError(f"spec {spec.name!r}: two series map to the same chunk id; use distinct labels.")
+    return chunks
+
+
+def _gen(seed: int) -> torch.Generator:
+    g = torch.Generator(device="cpu")
+    g.manual_seed(seed)
+    return g
+
+
+def _csq_budget(params: int, steps: int, batch: int) -> tuple[float, float]:
+    """(queries, tolerance) of a GD run as a CSQ algorithm, from ``queries.bounds.gd_as_csq``.
+
+    Square loss: each step asks one correlational query per parameter, answered by a mini-batch
+    of size ``b`` to tolerance about ``1/sqrt(b)``, so ``T`` steps are ``T * p`` queries of tolerance
+    ``1/sqrt(b)``. If :mod:`symhard.queries.bounds` is not installed this same formula is used.
+    """
+    try:
+        from ..queries.bounds import gd_as_csq
+    except ImportError:
+        return float(params) * float(steps), 1.0 / math.sqrt(batch)
+    out = gd_as_csq(params, steps, batch)
+    if isinstance(out, dict):
+        return float(out["queries"]), float(out["tau"])
+    if isinstance(out, tuple):
+        return float(out[0]), float(out[1])
+    return float(out.queries), float(out.tau)
+
+
+def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
+    """Train the chunk's ensemble and return its rows (see :data:`RUN_COLUMNS`, :data:`CURVE_COLUMNS`)."""
+    from ..families.base import get_task
+    from ..learners.gd import TrainConfig, train_ensemble
+
+    t0 = time.perf_counter()
+    factory = get_task(chunk.series.task)
+    tasks = [factory(chunk.value, chunk.role, seed, **chunk.series.options) for seed in chunk.seeds]
+    t = tasks[0]
+    s_train, s_test, s_init, s_batch = chunk.streams()
+    lrn = chunk.learner
+    L = len(lrn.lrs)
+    M = chunk.members
+    test_x = t.sample_inputs(chunk.test_size, _gen(s_test))
+    test_y = torch.stack([task.target(*test_x) for task in tasks]).repeat_interleave(L, dim=0)
+    sampler = None
+    if lrn.train_size > 0:
+        train_x = t.sample_inputs(lrn.train_size, _gen(s_train))
+        train_y = torch.stack([task.target(*train_x) for task in tasks]).repeat_interleave(L, dim=0)
+    else:
+        train_x = train_y = None
+
+        def sampler(b: int, gen: torch.Generator):  # fresh samples every step
+            xs = t.sample_inputs(b, gen)
+            return xs, torch.stack([task.target(*xs) for task in tasks]).repeat_interleave(L, dim=0)
+
+    width = lrn.width_for(t.hidden_units)
+    model = t.make_model(M, width, _gen(s_init))
+    params_per_member = int(sum(p.numel() for p in model.parameters() if p.requires_grad) // M)
+    lrs = [lr for _ in chunk.seeds for lr in lrn.lrs]
+    cfg = TrainConfig(optimizer=lrn.optimizer, lr=lrs, steps=lrn.steps, batch_size=lrn.batch_size,
+                      weight_decay=lrn.weight_decay, patience=lrn.patience, eval_every=lrn.eval_every,
+                      device=device, seed=s_batch % (2**31))
+    res = train_ensemble(model, train_x, train_y, test_inputs=test_x, test_y=test_y, config=cfg, sampler=sampler)
+
+    q, tau = _csq_budget(params_per_member, lrn.steps, lrn.batch_size)
+    bound = t.lower_bound(min(1.0, tau))
+    bq = float(bound.queries)
+    b_log = bound.log10_queries
+    b_log = float("nan") if b_log is None else float(b_log)
+    seeds_m = [s for s in chunk.seeds for _ in lrn.lrs]
+    const = {
+        "spec": chunk.spec_name, "series": chunk.series.name, "task": chunk.series.task, "role": chunk.role,
+        "param_name": str(t.param_name), "param_value": int(chunk.value), "width": int(width),
+        "hidden_units": int(t.hidden_units), "params_per_member": params_per_member,
+        "train_size": int(lrn.train_size), "test_size": int(chunk.test_size), "batch_size": int(lrn.batch_size),
+        "steps": int(lrn.steps), "optimizer": lrn.optimizer, "csq_queries": q, "csq_tau": tau,
+        "log10_csq_queries": math.log10(q) if q > 0 else float("nan"), "bound_queries": bq,
+        "bound_log10_queries": b_log, "bound_tau": float(bound.tau), "bound_formula": str(bound.formula),
+        "chunk_id": chunk.chunk_id, "seconds": float(res.seconds), "device": device,
+    }
+    runs: dict[str, list[Any]] = {c: [] for c in RUN_COLUMNS}
+    for j in range(M):
+        row = dict(const, seed=int(seeds_m[j]), lr=float(lrs[j]), test_error=float(res.test_error[j]),
+                   diverged=bool(res.diverged[j]), final_train_loss=float(res.final_train_loss[j]),
+                   steps_run=int(res.steps_run), stopped_at=int(res.stopped_at[j]))
+        for c in RUN_COLUMNS:
+            runs[c].append(row[c])
+    curves: dict[str, list[Any]] = {c: [] for c in CURVE_COLUMNS}
+    for pt in res.curves:
+        j = pt["member"]
+        row = {"spec": chunk.spec_name, "series": chunk.series.name, "role": chunk.role,
+               "param_name": str(t.param_name), "param_value": int(chunk.value), "seed": int(seeds_m[j]),
+               "lr": float(lrs[j]), "step": int(pt["step"]), "train_loss": float(pt["train_loss"]),
+               "test_error": float(pt["test_error"]), "chunk_id": chunk.chunk_id}
+        for c in CURVE_COLUMNS:
+            curves[c].append(row[c])
+    return ChunkResult(chunk.chunk_id, runs, curves, seconds=time.perf_counter() - t0)
