@@ -541,6 +541,7 @@ def run(
     device: str = "cpu",
     out_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
+    name: str | None = None,
 ) -> BenchResult:
     """Benchmark a user model (or learner) on a family's learning task beside the GD baseline.
 
@@ -571,6 +572,9 @@ def run(
     device : {"cpu", "cuda", "auto"}
     out_dir : path, optional
         Writes ``runs.jsonl`` (one record per run), ``bench.json`` (everything) and ``bench.png``.
+    progress : callable, optional   called with one line per stage
+    name : str, optional   label of the user's model in records and figure (default: the spec
+        string, or ``module.qualname`` of the callable)
 
     Returns
     -------
@@ -582,6 +586,9 @@ def run(
     t_start = time.perf_counter()
     if (model is None) == (learner is None):
         raise InvalidParameterError("give exactly one of model (make_model(info) -> nn.Module) or learner (learn(sample, budget) -> predict).")
+    if name is None:
+        spec = model if model is not None else learner
+        name = spec if isinstance(spec, str) else f"{getattr(spec, '__module__', '')}.{getattr(spec, '__qualname__', 'user')}".lstrip(".")
     if isinstance(model, str):
         model = load_object(model, "model")
     if isinstance(learner, str):
@@ -631,7 +638,7 @@ def run(
     M = S * L
     member_seed = [s for s in seed_list for _ in lrs]
     member_lr = [lr for _ in seed_list for lr in lrs]
-    user_name = getattr(model if model is not None else learner, "__qualname__", "user")
+    user_name = str(name)
     user_kind = "model" if model is not None else "learner"
 
     records: list[dict[str, Any]] = []
@@ -795,14 +802,17 @@ def plot(result: BenchResult, path: str | Path, bounds: dict[int, dict[str, Any]
     ax.axhline(1.0, color="k", lw=0.8, ls=":", label="zero predictor")
     ax.set_xlabel(result.param_name)
     ax.set_ylabel("normalized test error (median, quartiles over seeds)")
-    ax.set_ylim(bottom=0)
+    top = max([1.1] + [r["q75_test_error"] * 1.05 for r in result.summary if math.isfinite(r["q75_test_error"])])
+    ax.set_ylim(0, top)
     ax.set_title(f"symhard bench: {result.family} ({result.config['budget_samples']} samples, {result.config['budget_steps']} steps)")
     if bounds:
         ax2 = ax.twinx()
         xs = sorted(bounds)
         lb = [bounds[x]["log10_queries"] for x in xs]
         lb = [float(y) if y is not None and y != "inf" else math.nan for y in lb]
-        ax2.plot(xs, lb, color="tab:red", ls="--", marker="^", label=f"lower bound, log10 queries (tau={result.config['tau']:.3g})")
+        vacuous = "" if any(math.isfinite(y) for y in lb) else ", vacuous at this tau"
+        ax2.plot(xs, lb, color="tab:red", ls="--", marker="^",
+                 label=f"family lower bound, log10 queries (tau={result.config['tau']:.3g}{vacuous})")
         spent = result.config.get("baseline_queries_spent") or {}
         if spent:
             ax2.plot(sorted(spent), [math.log10(spent[x]) for x in sorted(spent)], color="tab:red", ls=":",
