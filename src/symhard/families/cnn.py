@@ -75,6 +75,7 @@ from .._random import as_generator, torch_generator
 from ..errors import InvalidParameterError, check_int, check_tau
 from ..groups import PermutationGroup, parse_group
 from ..queries.arccos import activation_pair_expectation
+from ..queries.bounds import csq_pairwise_bound
 from . import _alternating_relu as ar
 from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
 
@@ -199,23 +200,9 @@ def mu(V: np.ndarray, group: PermutationGroup) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- bounds
 def pairwise_csq_bound(members: int, gamma: float, tau: float) -> LowerBound:
-    """The pairwise-correlation CSQ bound q ≥ m(τ² − γ)/2 (0 when τ² ≤ γ)."""
-    tau = check_tau(tau)
-    try:  # the shared implementation, when present
-        from ..queries import bounds as _bounds  # type: ignore[attr-defined]
-
-        fn = getattr(_bounds, "pairwise_correlation_bound", None)
-    except ImportError:
-        fn = None
-    if fn is not None:
-        return fn(members, gamma, tau)
-    q = max(0.0, members * (tau**2 - gamma) / 2)
-    return LowerBound(
-        queries=q,
-        tau=tau,
-        formula=f"m(τ² − γ)/2 with m = {members} members, γ = {gamma:.4g} (pairwise-correlation CSQ bound, "
-        "Szörényi 2009); 0 when τ² ≤ γ",
-    )
+    """The pairwise-correlation CSQ bound q ≥ m(τ² − γ)/2 (0 when τ² ≤ γ); see
+    :func:`symhard.queries.bounds.csq_pairwise_bound`."""
+    return csq_pairwise_bound(members, gamma, tau)
 
 
 def default_tau(gamma: float) -> float:

@@ -18,9 +18,18 @@ from ._permutation import (
     parse_cycles as parse_cycles,
 )
 from ._spec import parse_group as parse_group
+from .frames import (
+    CyclicArgmaxFrame as CyclicArgmaxFrame,
+    Frame as Frame,
+    LexMinFrame as LexMinFrame,
+    SortFrame as SortFrame,
+    default_frame as default_frame,
+    frame_average as frame_average,
+)
 
 __all__ = [
     "PermutationGroup", "parse_group", "parse_cycles", "compose", "inverse", "cycle_type",
     "act_on_vectors", "act_on_rows", "act_on_graphs", "act_on_subsets", "act_on_masks",
     "masks_to_pm1", "pm1_to_masks", "DEFAULT_ELEMENT_CAP",
+    "Frame", "SortFrame", "CyclicArgmaxFrame", "LexMinFrame", "default_frame", "frame_average",
 ]
