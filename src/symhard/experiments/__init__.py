@@ -1,0 +1,1 @@
+"""Experiments: specs, sweeps, executors, the Parquet store, plots and the report."""
