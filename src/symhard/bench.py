@@ -165,7 +165,7 @@ def _act(perms: torch.Tensor, inputs: tuple[torch.Tensor, ...], actions: tuple[s
     out = []
     for t, kind in zip(inputs, actions):
         if kind == "graph":
-            out.append(act_on_graphs(perms, t))
+            out.append(act_on_graphs(perms, t).contiguous())
         elif t.dim() == 2:
             out.append(act_on_vectors(perms, t))
         else:  # [B, n, ...]: permute axis 1
