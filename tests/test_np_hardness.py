@@ -413,3 +413,27 @@ def test_cli_solve_bad_file_exits_2(tmp_path, capsys):
     f.write_text("nope")
     code, _, err = _run(["np", "solve", str(f)], capsys)
     assert code == 2 and err.startswith("symhard: error:")
+
+
+def test_solver_argument_errors():
+    inst = OneInThreeInstance(3, np.array([[1, 2, 3]]))
+    with pytest.raises(InvalidParameterError, match="encoding must be one of"):
+        solve_sat(inst, encoding="unary")
+    with pytest.raises(InvalidParameterError, match="python-sat solver name"):
+        solve_sat(inst, solver="nosuchsolver")
+    a = solve_sat(inst, solver="cadical153")
+    assert satisfies(inst, a)
+
+
+def test_missing_sat_extra_gives_clear_error(monkeypatch):
+    import sys
+
+    from symhard.reductions import MissingExtraError
+
+    inst = OneInThreeInstance(3, np.array([[1, 2, 3]]))
+    monkeypatch.setitem(sys.modules, "z3", None)  # makes `import z3` raise ImportError
+    with pytest.raises(MissingExtraError, match=r"symhard\[sat\]"):
+        solve_consistency(reduce_instance(inst))
+    monkeypatch.setitem(sys.modules, "pysat.card", None)
+    with pytest.raises(MissingExtraError, match="python-sat"):
+        solve_sat(inst)

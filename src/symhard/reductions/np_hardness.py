@@ -73,7 +73,8 @@ them (robustness lemma) and checking the formula is a one-sided-error algorithm 
 **Checked by machines** (:func:`check_random`): python-sat decides the 1-in-3-SAT instance with
 exactly-one cardinality encodings (:func:`solve_sat`), and, independently, z3 decides over
 linear real arithmetic whether consistent *real* weights exist for the raw data set, each ReLU
-unit encoded as :math:`(z \le 0 \wedge r = 0) \vee (z \ge 0 \wedge r = z)`
+unit encoded as :math:`(z \le 0 \wedge r = 0) \vee (z \ge 0 \wedge r = z)` in an SMT-LIB script
+(:func:`to_smtlib`, exact rationals)
 (:func:`solve_consistency`), trusting nothing of the gadget. Both witness maps are checked by
 evaluating the GNN (:func:`symhard.models.gnn.one_hidden_layer_gnn`) and the formula.
 
@@ -394,13 +395,17 @@ def solve_sat(instance: OneInThreeInstance, *, encoding: str = "seqcounter", sol
         card = CardEnc.equals(lits=lits, bound=1, top_id=top, encoding=enc)
         cnf.extend(card.clauses)
         top = max(top, card.nv)
+    from pysat.solvers import NoSuchSolverError
+
     try:
         with Solver(name=solver, bootstrap_with=cnf.clauses) as s:
             if not s.solve():
                 return None
             model = s.get_model()
-    except (ValueError, NotImplementedError) as err:
-        raise InvalidParameterError(f"python-sat solver {solver!r} failed: {err}") from None
+    except NoSuchSolverError:
+        raise InvalidParameterError(
+            f"solver must be a python-sat solver name such as 'minisat22', 'glucose4' or 'cadical153', got {solver!r}."
+        ) from None
     assignment = np.zeros(n, dtype=bool)
     pos = np.array([l for l in model if 0 < abs(l) <= n], dtype=np.int64)
     assignment[np.abs(pos[pos > 0]) - 1] = True
