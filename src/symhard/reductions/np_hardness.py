@@ -73,9 +73,8 @@ them (robustness lemma) and checking the formula is a one-sided-error algorithm 
 **Checked by machines** (:func:`check_random`): python-sat decides the 1-in-3-SAT instance with
 exactly-one cardinality encodings (:func:`solve_sat`), and, independently, z3 decides over
 linear real arithmetic whether consistent *real* weights exist for the raw data set, each ReLU
-unit encoded as :math:`(z \le 0 \wedge r = 0) \vee (z \ge 0 \wedge r = z)` in an SMT-LIB script
-(:func:`to_smtlib`, exact rationals)
-(:func:`solve_consistency`), trusting nothing of the gadget. Both witness maps are checked by
+unit encoded as :math:`(z \le 0 \wedge r = 0) \vee (z \ge 0 \wedge r = z)` in an exact-rational SMT-LIB
+script (:func:`to_smtlib`, :func:`solve_consistency`), trusting nothing of the gadget. Both witness maps are checked by
 evaluating the GNN (:func:`symhard.models.gnn.one_hidden_layer_gnn`) and the formula.
 
 **Data-set file** (:meth:`GraphDataset.save`, ``.npz``, no pickles): ``format`` (the string
