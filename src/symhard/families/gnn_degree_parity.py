@@ -567,18 +567,21 @@ def count_moments(n: int, S: Sequence[int]) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------------ the bound
 def pairwise_correlation_bound(members: int, gamma: float, tau: float, what: str = "") -> LowerBound:
-    """Szörényi's pairwise-correlation bound: ``q ≥ m(τ² - γ)/2`` queries of tolerance ``τ``.
+    """Szörényi's pairwise-correlation bound ``q ≥ m(τ² - γ)/2`` (:func:`symhard.queries.bounds.csq_pairwise_bound`).
 
     Valid for ``m`` unit-norm functions with ``|E f_i f_j| ≤ γ`` (``i ≠ j``) when ``τ² > γ``;
-    otherwise the bound is vacuous and ``queries = 0``.
+    otherwise vacuous (``queries = 0``). ``what`` annotates how ``γ`` was obtained.
     """
+    from ..queries.bounds import csq_pairwise_bound
+
     tau = check_tau(tau)
-    m = int(members)
-    q = m * (tau**2 - gamma) / 2 if tau**2 > gamma else 0.0
-    formula = f"m(tau^2 - gamma)/2 with m = {m}, gamma = {gamma:.4g}{what}, tau = {tau:g} (Szorenyi pairwise-correlation bound)"
-    if q == 0.0:
-        formula += f"; vacuous because tau^2 <= gamma: a tolerance tau < sqrt(gamma) = {math.sqrt(max(gamma, 0)):.3g} is needed"
-    return LowerBound(queries=float(q), tau=tau, formula=formula)
+    lb = csq_pairwise_bound(int(members), min(max(float(gamma), 0.0), 1.0), tau)
+    if what:
+        lb.formula += f"; gamma{what}"
+    if not tau**2 > gamma:
+        lb.queries = 0.0
+        lb.formula += f": tau^2 <= gamma, a tolerance tau < sqrt(gamma) = {math.sqrt(max(gamma, 0)):.3g} is needed"
+    return lb
 
 
 def _class_gamma(n: int, window: Sequence[int], samples: int, seed) -> tuple[float, float, float, str, np.ndarray, np.ndarray]:
