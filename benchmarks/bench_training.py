@@ -1,0 +1,278 @@
+r"""The ensemble trainer against a plain PyTorch loop that trains the same M models one after another.
+
+Two architectures of the paper, at M = 16, 64, 256 members:
+
+* ``cnn``: the circular CNN / Z_n-averaged network f(x) = (1/n) Σ_s aᵀ ReLU(Wᵀ shift_s x)
+  (n = 32, width 64): :class:`symhard.models.cnn.GroupAveragedNetwork` (ensemble axis, FFT form)
+  trained by :func:`symhard.learners.gd.train_ensemble`, against a plain ``nn.Module``
+  (``Conv1d`` over the circularly padded input, mean pooling, linear read-out) trained by
+  ``torch.optim.Adam`` in an ordinary loop, one model after another.
+* ``gnn``: the one-hidden-layer GNN f(X, A) = 1ᵀ ReLU(A X W) a (4 nodes, d = 16, width 32):
+  :class:`symhard.models.gnn.OneHiddenLayerGNN` + ``train_ensemble`` against (a) a plain dense
+  ``nn.Module`` and (b) the same function built from PyTorch Geometric layers
+  (``GCNConv(normalize=False, add_self_loops=False, bias=False)`` computes Σ_{u→v} A_vu (XW)_u,
+  then ReLU, ``global_add_pool`` and a linear read-out), each trained by ``torch.optim.Adam``.
+
+Same data (N = 4096 training samples, one target per member), batch 128, Adam, T steps, for
+everyone. The loops get their mini-batches (and PyG their sparse ``Batch`` objects) prepared
+before the clock starts; the ensemble trainer's time includes its two test evaluations. The
+plain loop's cost per model does not depend on M, so it is timed on ``min(M, loop_models)``
+models and reported as a rate (models × steps / s), the quantity compared. ``ratio`` =
+ensemble rate / loop rate.
+
+GPU section (when CUDA is available): the same comparison on the GPU, and the achieved TFLOP/s
+of the main contraction of each model (the batched matmul of the ensemble GNN hidden layer and
+of the generic CNN gather form) with TF32 and with bf16.
+
+    python benchmarks/bench_training.py [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+N_TRAIN, N_TEST, BATCH = 4096, 512, 128
+
+
+# ------------------------------------------------------------------ plain single models
+class PlainCircularCNN(nn.Module):
+    """f(x) = (1/n) Σ_s aᵀ ReLU(Wᵀ shift_s x) via Conv1d on the circularly padded input."""
+
+    def __init__(self, n: int, width: int) -> None:
+        super().__init__()
+        self.n = n
+        self.conv = nn.Conv1d(1, width, n, bias=False)
+        self.a = nn.Linear(width, 1, bias=False)
+
+    def forward(self, X: torch.Tensor) -> torch.Tensor:
+        x = F.pad(X[..., 0][:, None, :], (0, self.n - 1), mode="circular")  # [B, 1, 2n-1]
+        return self.a(torch.relu(self.conv(x)).mean(-1)).squeeze(-1)
+
+
+class PlainGNN(nn.Module):
+    """f(X, A) = 1ᵀ ReLU(A X W) a, dense."""
+
+    def __init__(self, d: int, width: int) -> None:
+        super().__init__()
+        self.W = nn.Linear(d, width, bias=False)
+        self.a = nn.Linear(width, 1, bias=False)
+
+    def forward(self, X: torch.Tensor, A: torch.Tensor) -> torch.Tensor:
+        return self.a(torch.relu(A @ self.W(X))).sum((1, 2))
+
+
+class PyGGNN(nn.Module):
+    """The same function from PyTorch Geometric layers: GCNConv (no normalization) + global_add_pool."""
+
+    def __init__(self, d: int, width: int) -> None:
+        super().__init__()
+        from torch_geometric.nn import GCNConv
+
+        self.conv = GCNConv(d, width, normalize=False, add_self_loops=False, bias=False)
+        self.a = nn.Linear(width, 1, bias=False)
+
+    def forward(self, batch) -> torch.Tensor:
+        from torch_geometric.nn import global_add_pool
+
+        h = torch.relu(self.conv(batch.x, batch.edge_index, batch.edge_weight))
+        return self.a(global_add_pool(h, batch.batch, size=int(batch.num_graphs))).squeeze(-1)
+
+
+# ------------------------------------------------------------------ data
+def _cnn_data(n: int, M: int, device: str):
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(N_TRAIN + N_TEST, n, 1, generator=g)
+    Y = torch.randn(M, N_TRAIN + N_TEST, generator=g)  # targets only matter for the loss value
+    return (X[:N_TRAIN].to(device),), Y[:, :N_TRAIN].to(device), (X[N_TRAIN:].to(device),), Y[:, N_TRAIN:].to(device)
+
+
+def _gnn_data(nodes: int, d: int, M: int, device: str):
+    g = torch.Generator().manual_seed(0)
+    N = N_TRAIN + N_TEST
+    X = torch.randn(N, nodes, d, generator=g)
+    A = torch.triu((torch.rand(N, nodes, nodes, generator=g) < 0.5).float(), 1)
+    A = A + A.transpose(1, 2) + torch.eye(nodes)
+    Y = torch.randn(M, N, generator=g)
+    tr, te = slice(0, N_TRAIN), slice(N_TRAIN, N)
+    return ((X[tr].to(device), A[tr].to(device)), Y[:, tr].to(device),
+            (X[te].to(device), A[te].to(device)), Y[:, te].to(device))
+
+
+def _sync(device: str) -> None:
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+# ------------------------------------------------------------------ the two contenders
+def _ensemble_rate(model, train_x, train_y, test_x, test_y, steps: int, device: str) -> float:
+    from symhard.learners.gd import TrainConfig, train_ensemble
+
+    cfg = TrainConfig(optimizer="adam", lr=1e-3, steps=steps, batch_size=BATCH, eval_every=steps, device=device, seed=0)
+    # one warm-up step outside the clock (allocations, kernel selection)
+    train_ensemble(model, train_x, train_y, test_inputs=test_x, test_y=test_y,
+                   config=TrainConfig(optimizer="adam", lr=1e-3, steps=1, batch_size=BATCH, eval_every=1, device=device))
+    _sync(device)
+    t0 = time.perf_counter()
+    res = train_ensemble(model, train_x, train_y, test_inputs=test_x, test_y=test_y, config=cfg)
+    _sync(device)
+    dt = time.perf_counter() - t0
+    M = train_y.shape[0]
+    assert res.steps_run == steps
+    return M * steps / dt
+
+
+def _loop_rate(make, batches, targets, models: int, steps: int, device: str, call) -> float:
+    """Train ``models`` fresh models one after another for ``steps`` Adam steps each."""
+    torch.manual_seed(0)
+    m0 = make().to(device)  # warm-up
+    opt = torch.optim.Adam(m0.parameters(), lr=1e-3)
+    loss = ((call(m0, batches[0]) - targets[0][0]) ** 2).mean()
+    loss.backward()
+    opt.step()
+    _sync(device)
+    t0 = time.perf_counter()
+    for m in range(models):
+        model = make().to(device)
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+        for t in range(steps):
+            opt.zero_grad(set_to_none=True)
+            loss = ((call(model, batches[t]) - targets[t][m]) ** 2).mean()
+            loss.backward()
+            opt.step()
+    _sync(device)
+    dt = time.perf_counter() - t0
+    return models * steps / dt
+
+
+def _batch_indices(steps: int) -> list[torch.Tensor]:
+    g = torch.Generator().manual_seed(1)
+    return [torch.randint(N_TRAIN, (BATCH,), generator=g) for _ in range(steps)]
+
+
+def bench_cnn(M: int, steps: int, loop_models: int, device: str, n: int = 32, width: int = 64) -> dict:
+    from symhard.groups import PermutationGroup
+    from symhard.models.cnn import GroupAveragedNetwork
+
+    train_x, train_y, test_x, test_y = _cnn_data(n, M, device)
+    G = PermutationGroup.cyclic(n)
+    model = GroupAveragedNetwork(G, n, width, ensemble=M, generator=torch.Generator().manual_seed(0)).to(device)
+    ens = _ensemble_rate(model, train_x, train_y, test_x, test_y, steps, device)
+    idx = _batch_indices(steps)
+    batches = [train_x[0][i.to(device)] for i in idx]
+    targets = [train_y[:, i.to(device)] for i in idx]
+    loop = _loop_rate(lambda: PlainCircularCNN(n, width), batches, targets, min(M, loop_models), steps, device,
+                      lambda mod, b: mod(b))
+    return {"model": f"cnn (Z_{n}-averaged, width {width})", "M": M, "steps": steps, "device": device,
+            "ensemble_models_steps_per_s": ens, "loop_models_steps_per_s": loop, "loop": "plain PyTorch",
+            "loop_models_timed": min(M, loop_models), "ratio": ens / loop}
+
+
+def bench_gnn(M: int, steps: int, loop_models: int, device: str, pyg: bool, nodes: int = 4, d: int = 16,
+              width: int = 32) -> list[dict]:
+    from symhard.models.gnn import OneHiddenLayerGNN
+
+    train_x, train_y, test_x, test_y = _gnn_data(nodes, d, M, device)
+    model = OneHiddenLayerGNN(M, d, width, generator=torch.Generator().manual_seed(0)).to(device)
+    ens = _ensemble_rate(model, train_x, train_y, test_x, test_y, steps, device)
+    idx = [i.to(device) for i in _batch_indices(steps)]
+    targets = [train_y[:, i] for i in idx]
+    dense_batches = [(train_x[0][i], train_x[1][i]) for i in idx]
+    rows = []
+    loop = _loop_rate(lambda: PlainGNN(d, width), dense_batches, targets, min(M, loop_models), steps, device,
+                      lambda mod, b: mod(*b))
+    name = f"gnn 1ᵀReLU(AXW)a ({nodes} nodes, d={d}, width {width})"
+    rows.append({"model": name, "M": M, "steps": steps, "device": device, "ensemble_models_steps_per_s": ens,
+                 "loop_models_steps_per_s": loop, "loop": "plain PyTorch (dense)",
+                 "loop_models_timed": min(M, loop_models), "ratio": ens / loop})
+    if pyg:
+        from symhard.models.pyg import dense_to_batch
+
+        pyg_batches = [dense_to_batch(X.contiguous(), A.contiguous()) for X, A in dense_batches]
+        loop = _loop_rate(lambda: PyGGNN(d, width), pyg_batches, targets, min(M, loop_models), steps, device,
+                          lambda mod, b: mod(b))
+        rows.append({"model": name, "M": M, "steps": steps, "device": device, "ensemble_models_steps_per_s": ens,
+                     "loop_models_steps_per_s": loop, "loop": "PyTorch Geometric (GCNConv + global_add_pool)",
+                     "loop_models_timed": min(M, loop_models), "ratio": ens / loop})
+    return rows
+
+
+def contraction_tflops(device: str, dtype: torch.dtype, M: int = 256, B: int = 1024, nodes: int = 4, d: int = 64,
+                       width: int = 256, n: int = 64, repeat: int = 20) -> list[dict]:
+    """Achieved TFLOP/s of the main contraction of each ensemble model.
+
+    GNN hidden layer: Z[B·nodes, d] × W[M, d, width] (2·M·B·nodes·d·width flops).
+    CNN generic form: the shifted inputs [M, B·n, n] × W[M, n, width] (2·M·B·n·n·width flops).
+    """
+    torch.backends.cuda.matmul.allow_tf32 = True
+    torch.backends.cudnn.allow_tf32 = True
+    out = []
+    g = torch.Generator(device=device).manual_seed(0)
+    cases = [
+        ("gnn hidden layer einsum('bd,mdw->mbw')", (B * nodes, d), (M, d, width), 2 * M * B * nodes * d * width,
+         lambda x, w: torch.einsum("bd,mdw->mbw", x, w)),
+        ("cnn generic bmm [M,B*n,n]x[M,n,w]", (M, B * n // 8, n), (M, n, width), 2 * M * (B * n // 8) * n * width,
+         lambda x, w: torch.bmm(x, w)),
+    ]
+    for name, xs, ws, flops, fn in cases:
+        x = torch.randn(*xs, generator=g, device=device, dtype=dtype)
+        w = torch.randn(*ws, generator=g, device=device, dtype=dtype)
+        fn(x, w)
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            fn(x, w)
+        _sync(device)
+        dt = (time.perf_counter() - t0) / repeat
+        out.append({"contraction": name, "dtype": str(dtype).replace("torch.", ""), "device": device,
+                    "seconds": dt, "TFLOPs": flops / dt / 1e12})
+    return out
+
+
+def run(quick: bool = False) -> dict:
+    try:
+        import torch_geometric  # noqa: F401
+
+        pyg = True
+    except ImportError:
+        pyg = False
+    Ms = (16, 64) if quick else (16, 64, 256)
+    steps = 5 if quick else 30
+    loop_models = 4 if quick else 16
+    rows = []
+    for M in Ms:
+        rows.append(bench_cnn(M, steps, loop_models, "cpu"))
+        rows.extend(bench_gnn(M, steps, loop_models, "cpu", pyg))
+    result = {"name": "training", "rows": rows, "cpu_threads": torch.get_num_threads(),
+              "goal": ">= 5x on a 2-core CPU and >= 50x on one H100-class GPU at M >= 64"}
+    if torch.cuda.is_available():
+        gpu_rows = []
+        for M in (16, 64, 256):
+            gpu_rows.append(bench_cnn(M, 200, 16, "cuda"))
+            gpu_rows.extend(bench_gnn(M, 200, 16, "cuda", pyg))
+        result["gpu_rows"] = gpu_rows
+        result["gpu"] = torch.cuda.get_device_name(0)
+        result["gpu_contraction"] = (contraction_tflops("cuda", torch.float32, repeat=50)
+                                     + contraction_tflops("cuda", torch.bfloat16, repeat=50))
+    else:
+        result["gpu_rows"] = None
+        result["gpu"] = "not measured: CUDA is not available on this machine"
+        # exercise the measuring code on the CPU at a small size (not a GPU number)
+        result["cpu_contraction_smoke"] = contraction_tflops("cpu", torch.float32, M=16, B=64, repeat=2)
+    return result
+
+
+if __name__ == "__main__":
+    p = argparse.ArgumentParser()
+    p.add_argument("--quick", action="store_true")
+    print(json.dumps(run(p.parse_args().quick), indent=2))
