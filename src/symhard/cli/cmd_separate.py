@@ -1,0 +1,52 @@
+"""``symhard separate``: the SQ/CSQ separation for invariant polynomials, end to end."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import typer
+
+from ._common import print_json, print_table
+
+
+def register(app: typer.Typer, check_app: typer.Typer) -> None:
+    @app.command("separate")
+    def separate(
+        group: str = typer.Option("cyclic:64", "--group", help="Permutation group, e.g. cyclic:64."),
+        degree: int = typer.Option(4, "--degree", help="Degree k of the hidden orbit sum (1 ≤ k ≤ n)."),
+        samples: Optional[int] = typer.Option(
+            None, "--samples", help="Training samples m shared by both learners (default: the SQ learner's need)."),
+        steps: int = typer.Option(2000, "--steps", help="Adam steps of gradient descent."),
+        seed: int = typer.Option(0, "--seed", help="Seed of the target and the samples."),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON with keys sq and gd."),
+    ) -> None:
+        """Learn a random degree-k orbit sum with the SQ learner and with gradient descent."""
+        from ..learners.separation import run_separation
+
+        out = run_separation(group, degree, samples, seed=seed, steps=steps)
+        if as_json:
+            print_json(out)
+            return
+        rows = [("group", out["group"]), ("k", str(out["k"])), ("samples", str(out["samples"])),
+                ("orbits N_k", str(out["orbits"]))]
+        for name in ("sq", "gd"):
+            r = out[name]
+            used = f"{r['queries']} queries" if name == "sq" else f"{r['steps']} steps"
+            rows.append((name, f"test error {r['test_error']:.4g}, {used}, {r['seconds']:.1f} s"))
+        print_table("symhard separate", rows)
+
+    @check_app.command("polynomials")
+    def check_polynomials(
+        group: str = typer.Option("cyclic:16", "--group", help="Permutation group."),
+        k: int = typer.Option(3, "--k", help="Degree of the multilinear orbit sums."),
+        members: int = typer.Option(16, "--members", help="Orbit sums in the certificate."),
+        tau: float = typer.Option(0.01, "--tau", help="Query tolerance of the bound."),
+        seed: int = typer.Option(0, "--seed"),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Certificate of the invariant-polynomial hard class."""
+        from ..families.polynomials import PolynomialsFamily
+        from ._common import emit_certificate
+
+        emit_certificate(PolynomialsFamily().certificate(group=group, k=k, members=members, tau=tau, seed=seed),
+                         as_json)

@@ -1,0 +1,140 @@
+"""Tests of symhard.families.polynomials against independent references (scipy, sympy, brute force, MC)."""
+
+from itertools import combinations
+from math import comb, factorial
+
+import numpy as np
+import pytest
+import sympy
+from numpy.polynomial import hermite_e as He
+from scipy.special import eval_hermitenorm
+
+from symhard.errors import InvalidParameterError
+from symhard.families.polynomials import (
+    HermitePolynomial,
+    PolynomialsFamily,
+    csq_lower_bound,
+    gram_matrix,
+    hard_class_size,
+    hermite_e_table,
+    multi_index_orbit,
+    multilinear_orbit_sum,
+    orbit_sum,
+    power_network_forward,
+    power_network_weights,
+    random_invariant_multilinear,
+    random_subset_orbits,
+    resolve_group,
+)
+from symhard.groups import PermutationGroup, parse_group
+
+
+def test_hermite_table_matches_scipy_and_sympy():
+    z = np.linspace(-3, 3, 7)
+    H = hermite_e_table(z, 6)
+    x = sympy.symbols("x")
+    for j in range(7):
+        np.testing.assert_allclose(H[:, j], eval_hermitenorm(j, z), rtol=1e-12, atol=1e-12, err_msg=f"j={j}")
+        # sympy: He_j(x) = 2^{-j/2} H_j(x/sqrt 2)
+        expr = sympy.expand(2 ** sympy.Rational(-j, 2) * sympy.hermite(j, x / sympy.sqrt(2)))
+        np.testing.assert_allclose(H[:, j], [float(expr.subs(x, v)) for v in z], rtol=1e-10, atol=1e-10)
+
+
+def test_monomial_evaluation_matches_numpy_hermite_e():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 4))
+    alpha = np.array([2, 0, 3, 1])
+    p = HermitePolynomial(alpha[None, :], np.ones(1))
+    ref = np.prod([He.hermeval(x[:, i], [0] * a + [1]) for i, a in enumerate(alpha)], axis=0)
+    np.testing.assert_allclose(p(x), ref, rtol=1e-12)
+
+
+def test_exact_gram_of_hermite_polynomials_matches_monte_carlo():
+    G = PermutationGroup.cyclic(5)
+    polys = [orbit_sum(G, [2, 0, 0, 0, 0]), orbit_sum(G, [1, 1, 0, 0, 0]),
+             orbit_sum(G, [1, 0, 1, 0, 0], weight=0.5)]
+    mixed = HermitePolynomial(np.concatenate([polys[0].exponents, polys[1].exponents]),
+                              np.concatenate([polys[0].coefs, 2 * polys[1].coefs]))
+    polys.append(mixed)
+    K = gram_matrix(polys)
+    np.testing.assert_allclose(K, [[1, 0, 0, 1], [0, 1, 0, 2], [0, 0, 0.25, 0], [1, 2, 0, 5]], atol=1e-12)
+    x = np.random.default_rng(1).standard_normal((400_000, 5))
+    F = np.stack([p(x) for p in polys])
+    K_mc = F @ F.T / x.shape[0]
+    se = np.sqrt(np.var(F[:, None, :] * F[None, :, :], axis=-1) / x.shape[0])
+    assert np.all(np.abs(K_mc - K) < 5 * se + 1e-9), (K_mc, K, se)
+
+
+def test_orbit_sums_are_invariant_and_normalized():
+    G = PermutationGroup.dihedral(6)
+    p = orbit_sum(G, [2, 1, 0, 0, 1, 0])
+    assert p.norm_sq() == pytest.approx(1.0)
+    x = np.random.default_rng(2).standard_normal((100, 6))
+    for g in G.elements():
+        np.testing.assert_allclose(p(x[:, np.argsort(g)]), p(x), rtol=1e-10, atol=1e-10)
+
+
+def test_multi_index_orbit_matches_brute_force():
+    G = PermutationGroup.dihedral(5)
+    alpha = np.array([2, 1, 0, 0, 0])
+    brute = {tuple(np.asarray(alpha)[np.argsort(g)]) for g in G.elements()}
+    assert {tuple(r) for r in multi_index_orbit(G, alpha)} == brute
+
+
+@pytest.mark.parametrize("spec,k", [("cyclic:8", 3), ("dihedral:7", 3), ("symmetric:5", 2), ("trivial:6", 3),
+                                    ("blocks:cyclic:3+cyclic:4", 3), ("alternating:5", 2)])
+def test_orbit_counts_match_enumeration(spec, k):
+    G = parse_group(spec)
+    elems = G.elements()
+    orbits = {min(tuple(sorted(g[list(S)])) for g in elems) for S in combinations(range(G.degree), k)}
+    assert hard_class_size(G, k) == len(orbits)
+    assert hard_class_size(G, k) >= comb(G.degree, k) / G.order
+
+
+def test_hard_class_is_orthonormal_and_realized_by_power_network():
+    G = PermutationGroup.cyclic(9)
+    reps = random_subset_orbits(G, 3, 6, seed=0)
+    assert len({tuple(r) for r in reps}) == 6
+    polys = [multilinear_orbit_sum(G, r) for r in reps]
+    np.testing.assert_allclose(gram_matrix(polys), np.eye(6), atol=1e-12)
+    x = np.random.default_rng(3).standard_normal((300, 9))
+    for r, p in zip(reps, polys):
+        W, a = power_network_weights(G, r)
+        # independent reference: the orbit sum written out with sets
+        orb = G.orbit_of_subset(r)
+        ref = sum(np.prod(x[:, sorted(T)], axis=1) for T in orb) / np.sqrt(len(orb))
+        np.testing.assert_allclose(p(x), ref, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(power_network_forward(G, W, a, 3, x), ref, rtol=1e-9, atol=1e-9)
+
+
+def test_lower_bound_formula_and_certificate():
+    G = PermutationGroup.cyclic(12)
+    lb = csq_lower_bound(G, 4, 0.1)
+    # Burnside by hand for Z_12 on 4-subsets: sum over divisors d of gcd(12,4)=4 of phi(d) C(12/d, 4/d) / 12
+    n_orbits = (1 * comb(12, 4) + 1 * comb(6, 2) + 2 * comb(3, 1)) // 12
+    assert lb.queries == pytest.approx(n_orbits * 0.01 / 2)
+    cert = PolynomialsFamily().certificate(group="cyclic:12", k=4, members=5, tau=0.1)
+    d = cert.to_dict()
+    assert d["orbits"] == n_orbits and d["max_offdiag_corr"] == 0.0 and d["min_norm"] == pytest.approx(1.0)
+    assert d["realization_error"] < 1e-9
+
+
+def test_random_invariant_polynomial_norm():
+    G = PermutationGroup.cyclic(7)
+    f = random_invariant_multilinear(G, 3, 3, seed=4)
+    assert f.is_multilinear and f.degree == 3
+    x = np.random.default_rng(5).standard_normal((200_000, 7))
+    v = f(x) ** 2
+    assert abs(v.mean() - f.norm_sq()) < 5 * v.std() / np.sqrt(v.size)
+
+
+def test_bad_inputs():
+    G = PermutationGroup.cyclic(5)
+    with pytest.raises(InvalidParameterError, match="exceeds the number of coordinates"):
+        hard_class_size(G, 6)
+    with pytest.raises(InvalidParameterError, match="acts on 5 points"):
+        resolve_group(G, n=6)
+    with pytest.raises(InvalidParameterError, match="multi-index"):
+        orbit_sum(G, [1, 2])
+    with pytest.raises(InvalidParameterError, match=r"shape \(m, n\)"):
+        multilinear_orbit_sum(G, [0, 1])(np.zeros((3, 4)))
