@@ -1,0 +1,139 @@
+"""Tests of the SQ learner for invariant polynomials (symhard.learners.sq_polynomial)."""
+
+import math
+
+import numpy as np
+import pytest
+
+from symhard.errors import InvalidParameterError
+from symhard.families.polynomials import (
+    hard_class_size,
+    multilinear_orbit_sum,
+    random_hard_member,
+    random_invariant_multilinear,
+)
+from symhard.groups import PermutationGroup, parse_group
+from symhard.learners.sq_polynomial import (
+    EmpiricalOracle,
+    InsufficientSamplesError,
+    SQPolynomialLearner,
+    adversarial_expectation,
+    csq_baseline,
+    exact_expectation,
+    query_bound,
+    reynolds_products,
+)
+from symhard.queries.oracles import ExactOracle
+
+
+def _sq_error(pred, f):
+    return pred.norm_sq() - 2 * pred.inner(f) + f.norm_sq()
+
+
+def test_support_identity_against_monte_carlo():
+    # y = sum_T c_T x_T (not invariant: the identity holds for any multilinear y)
+    rng = np.random.default_rng(0)
+    n = 5
+    terms = {(0, 1): 0.7, (1, 2, 3): -0.5, (0, 1, 4): 0.4, (2,): 0.3}
+    x = rng.standard_normal((1_000_000, n))
+    y = sum(c * np.prod(x[:, list(T)], axis=1) for T, c in terms.items())
+    for U in [(), (1,), (0, 1), (1, 4), (2, 3), (0, 2)]:
+        phi = y**2 * np.prod(x[:, list(U)] ** 2 - 1, axis=1)
+        exact = 2 ** len(U) * sum(c**2 for T, c in terms.items() if set(U) <= set(T))
+        se = phi.std() / math.sqrt(phi.size)
+        assert abs(phi.mean() - exact) < 5 * se, (U, phi.mean(), exact, se)
+
+
+def test_reynolds_products_fft_matches_brute_force():
+    rng = np.random.default_rng(1)
+    Z = rng.standard_normal((40, 7))
+    for G in (PermutationGroup.cyclic(7), PermutationGroup.dihedral(7)):
+        R = reynolds_products(Z, G, (0, 2))
+        elems = G.elements()
+        for e in (1, 4, 6):
+            ref = np.mean([np.prod(Z[:, g[[0, 2, e]]], axis=1) for g in elems], axis=0)
+            np.testing.assert_allclose(R[:, e], ref, rtol=1e-10, atol=1e-12, err_msg=f"{G.name} e={e}")
+
+
+@pytest.mark.parametrize("spec,k,s", [("cyclic:10", 3, 2), ("dihedral:8", 4, 2), ("symmetric:6", 3, 1),
+                                      ("trivial:6", 2, 2), ("cyclic:12", 4, 3), ("blocks:cyclic:4+cyclic:4", 3, 2)])
+def test_exact_recovery_with_exact_oracle(spec, k, s):
+    G = parse_group(spec)
+    f = random_invariant_multilinear(G, k, s, seed=7, min_weight=0.5)
+    learner = SQPolynomialLearner(G, k, min_weight=0.5, sparsity=s)
+    res = learner.fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
+    assert _sq_error(res.predictor, f) < 1e-12
+    assert res.queries <= res.query_bound == query_bound(G.degree, k, s)
+
+
+@pytest.mark.parametrize("spec,k", [("cyclic:10", 3), ("dihedral:8", 4)])
+def test_adversarial_answers_within_tolerance_still_recover(spec, k):
+    G = parse_group(spec)
+    f = random_invariant_multilinear(G, k, 2, seed=3, min_weight=0.5)
+    learner = SQPolynomialLearner(G, k, min_weight=0.5, sparsity=2, eps=0.01)
+    res = learner.fit(ExactOracle(expectation=adversarial_expectation(f, G), kind="sq"))
+    assert {V for V, _ in res.support} == {tuple(sorted(V)) for V, _ in res.support}
+    assert len(res.support) == 2
+    assert _sq_error(res.predictor, f) <= 0.01 * f.norm_sq() + 1e-12
+
+
+def test_query_count_is_linear_in_n():
+    counts = []
+    for n in (16, 32, 64):
+        G = PermutationGroup.cyclic(n)
+        _, f = random_hard_member(G, 4, seed=1)
+        res = SQPolynomialLearner(G, 4).fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
+        assert _sq_error(res.predictor, f) < 1e-12
+        assert res.queries <= query_bound(n, 4)
+        counts.append(res.queries)
+    # doubling n at most ~doubles the queries (linear growth; the bound is 32(n+1)) ...
+    assert counts[1] <= 3 * counts[0] and counts[2] <= 3 * counts[1], counts
+    # ... far below the N_k = C(n,4)/n orbits a CSQ learner must face
+    assert counts[2] < hard_class_size(PermutationGroup.cyclic(64), 4) / 10
+
+
+def test_sampled_oracle_recovers_at_the_documented_sample_size():
+    G = PermutationGroup.cyclic(12)
+    _, f = random_hard_member(G, 3, seed=2)
+    rng = np.random.default_rng(4)
+    learner = SQPolynomialLearner(G, 3)
+    pilot = rng.standard_normal((20_000, 12))
+    need = learner.fit(EmpiricalOracle(pilot, f(pilot)), check_samples=False).samples_required
+    m = int(3 * need)  # plug-in moments grow with m on heavy tails: leave a margin
+    x = rng.standard_normal((m, 12))
+    res = learner.fit(EmpiricalOracle(x, f(x)))  # raises if m were below its own requirement
+    assert res.samples_required <= m
+    assert _sq_error(res.predictor, f) < 0.01
+
+
+def test_too_few_samples_says_how_many():
+    G = PermutationGroup.cyclic(12)
+    _, f = random_hard_member(G, 3, seed=2)
+    x = np.random.default_rng(5).standard_normal((300, 12))
+    with pytest.raises(InsufficientSamplesError, match=r"300 samples are too few.*give at least \d+ samples"):
+        SQPolynomialLearner(G, 3).fit(EmpiricalOracle(x, f(x)))
+
+
+def test_csq_baseline_with_same_budget_fails_where_sq_succeeds():
+    G = PermutationGroup.cyclic(24)
+    S, f = random_hard_member(G, 4, seed=0)
+    res = SQPolynomialLearner(G, 4).fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
+    assert _sq_error(res.predictor, f) < 1e-12
+    budget = res.queries
+    assert budget < hard_class_size(G, 4)
+    csq = ExactOracle(expectation=exact_expectation(f, G), kind="csq")
+    pred, asked = csq_baseline(G, 4, csq, budget, 0.1, seed=1, exclude=[S])
+    assert asked == budget and _sq_error(pred, f) == pytest.approx(1.0)
+    # and it does find the target when the target is among the orbits it tries
+    pred2, _ = csq_baseline(G, 4, csq, hard_class_size(G, 4), 0.1, seed=1)
+    assert _sq_error(pred2, f) < 1e-12
+
+
+def test_bad_inputs():
+    with pytest.raises(InvalidParameterError, match="exceeds the number of coordinates"):
+        SQPolynomialLearner("cyclic:5", 6)
+    G = PermutationGroup.cyclic(5)
+    with pytest.raises(InvalidParameterError, match="acts on 5 points"):
+        exact_expectation(multilinear_orbit_sum(PermutationGroup.cyclic(6), [0, 1]), G)
+    with pytest.raises(InvalidParameterError, match="kind 'sq'"):
+        SQPolynomialLearner(G, 2).fit(ExactOracle(expectation=lambda q: 0.0, kind="csq"))
