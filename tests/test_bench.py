@@ -329,3 +329,26 @@ def test_cli_json_with_learner_file(tmp_path, capsys, sum_task):
     assert user[0]["kind"] == "learner" and user[0]["samples_used"] == 10
     assert user[0]["test_error"] == pytest.approx(1.0)
     assert {r["learner"] for r in d["records"]} == {"user", "baseline"}
+
+
+_SMALL = {"boolean": 8, "cnn": 8, "frames": 8, "gnn-degree-parity": 6, "gnn-features": 4, "polynomials": 8}
+
+
+@pytest.mark.parametrize("name", sorted(_SMALL))
+def test_every_builtin_task_has_a_group_action(name):
+    """task_symmetry knows every built-in task: its target and its own baseline are invariant under
+    the action the harness applies, and a coordinate-mixing map is not."""
+    from symhard.families.base import all_tasks
+
+    tasks = all_tasks()
+    assert name in tasks, f"task {name!r} is not registered"
+    t = tasks[name](_SMALL[name], "hard", 0)
+    x = tuple(t.sample_inputs(32, torch.Generator().manual_seed(0)))
+    G, actions = bench.task_symmetry(t, x)
+    assert G.degree == _SMALL[name] and G.order > 1
+    assert bench.invariance_check(lambda *a: t.target(*a), x, G, actions, seed=1).invariant
+    assert bench.invariance_check(t.make_model(2, 8, torch.Generator().manual_seed(1)), x, G, actions, seed=1).invariant
+    # two coordinates of the most varied input are not invariant: the action really moves things
+    i = max(range(len(x)), key=lambda j: float(x[j].float().std()))
+    first = lambda *a: a[i].reshape(a[i].shape[0], -1)[:, 0] + 0.1 * a[i].reshape(a[i].shape[0], -1)[:, 1]
+    assert not bench.invariance_check(first, x, G, actions, seed=1).invariant
