@@ -28,6 +28,7 @@ A spec is a TOML file (or the equivalent :class:`ExperimentSpec` dataclass)::
     values = [4, 8, 16, 32, 64]           # the hardness parameter (the task names it: n, d, ...)
     roles = ["hard", "control"]
     options = { k = 8 }                   # keyword options passed to the task factory
+    # width = 256                         # network width for this series (overrides the learner's)
 
     [quick]                               # overrides for --quick: same keys, merged into the above
     seeds = [0, 1]
@@ -71,7 +72,7 @@ OPTIMIZERS = ("adam", "sgd")
 _TOP_KEYS = ("name", "description", "imports", "seeds", "test_size", "success_threshold", "data_seed", "learner", "series", "quick")
 _LEARNER_KEYS = ("optimizer", "lrs", "width_multiple", "width", "batch_size", "steps", "train_size",
                  "eval_every", "patience", "weight_decay")
-_SERIES_KEYS = ("task", "label", "values", "roles", "options")
+_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ class SeriesSpec:
     roles: tuple[str, ...] = ROLES
     label: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    width: int | None = None  # overrides the learner's width for this series
 
     @property
     def name(self) -> str:
@@ -289,7 +291,9 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
         options = s.get("options", {})
         if not isinstance(options, dict):
             raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
-        ser = SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options))
+        w = s.get("width")
+        ser = SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options),
+                         width=None if w is None else _int(w, f"{where}.width", source, 1))
         if ser.name in labels:
             raise InvalidParameterError(f"{source}: {where} repeats the series name {ser.name!r}; give each a distinct label.")
         labels.add(ser.name)

@@ -117,12 +117,9 @@ def _csq_budget(params: int, steps: int, batch: int) -> tuple[float, float]:
 
     Square loss: each step asks one correlational query per parameter, answered by a mini-batch
     of size ``b`` to tolerance about ``1/sqrt(b)``, so ``T`` steps are ``T * p`` queries of tolerance
-    ``1/sqrt(b)``. If :mod:`symhard.queries.bounds` is not installed this same formula is used.
+    ``1/sqrt(b)``.
     """
-    try:
-        from ..queries.bounds import gd_as_csq
-    except ImportError:
-        return float(params) * float(steps), 1.0 / math.sqrt(batch)
+    from ..queries.bounds import gd_as_csq
     out = gd_as_csq(params, steps, batch)
     if isinstance(out, dict):
         return float(out["queries"]), float(out["tau"])
@@ -157,7 +154,7 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
             xs = t.sample_inputs(b, gen)
             return xs, torch.stack([task.target(*xs) for task in tasks]).repeat_interleave(L, dim=0)
 
-    width = lrn.width_for(t.hidden_units)
+    width = chunk.series.width if chunk.series.width is not None else lrn.width_for(t.hidden_units)
     model = t.make_model(M, width, _gen(s_init))
     params_per_member = int(sum(p.numel() for p in model.parameters() if p.requires_grad) // M)
     lrs = [lr for _ in chunk.seeds for lr in lrn.lrs]

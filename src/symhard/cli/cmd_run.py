@@ -1,0 +1,74 @@
+"""``symhard run SPEC`` (a resumable sweep) and ``symhard report DIR`` (the report of a results folder)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from ._common import print_json, print_table
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+def print_summary(summary, as_json: bool) -> None:
+    """Print a :class:`~symhard.experiments.runner.RunSummary` as JSON or as a table."""
+    if as_json:
+        print_json(summary.to_dict())
+        return
+    import sys
+
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"{summary.spec}: best test error over the lr grid, per seed (zero predictor = 1)")
+    for col in ("series", "role", "param", "mean", "min", "max", "success", "log10 GD-CSQ", "log10 bound"):
+        t.add_column(col)
+    for r in summary.table:
+        t.add_row(r["series"], r["role"], f"{r['param_name']}={r['param_value']}", _fmt(r["mean_error"]),
+                  _fmt(r["min_error"]), _fmt(r["max_error"]), f"{r['success_rate']:.0%}",
+                  _fmt(r["log10_csq_queries"]), _fmt(r["bound_log10_queries"]))
+    c = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
+    c.print(t)
+    c.print(f"{summary.ran} chunk(s) run, {summary.skipped} already finished, {summary.seconds:.1f}s.")
+    c.print(f"results: {summary.out_dir / 'runs'} (runs), {summary.out_dir / 'curves'} (curves)")
+
+
+def register(app: typer.Typer, check_app: typer.Typer) -> None:
+    @app.command("run")
+    def run(
+        spec: str = typer.Argument(..., help="A built-in spec name (boolean, gnn-degree-parity, gnn-features, cnn, frames, polynomials) or a TOML file."),
+        quick: bool = typer.Option(False, "--quick", help="Use the spec's [quick] overrides (small sweep, minutes on a CPU)."),
+        out: Path = typer.Option(Path("symhard-results"), "--out", help="Results root; the run writes into OUT/<spec>[-quick]/."),
+        executor: str = typer.Option("serial", "--executor", help="serial | process | ray."),
+        address: str = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster); without it Ray starts locally."),
+        device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda."),
+        workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores."),
+        as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    ) -> None:
+        """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates."""
+        from ..experiments.runner import default_out_dir, run_spec
+        from ..experiments.spec import load_spec
+
+        spec_obj = load_spec(spec, quick=quick)
+        summary = run_spec(spec_obj, out_dir=default_out_dir(spec_obj, out), executor=executor, device=device,
+                           workers=workers, address=address, progress=not as_json)
+        print_summary(summary, as_json)
+
+    @app.command("report")
+    def report(
+        directory: Path = typer.Argument(Path("symhard-results"), help="A results root (holding <spec>/ folders) or one spec folder."),
+        as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
+    ) -> None:
+        """Write report.md and report.html (figures as PNG and SVG) for a results folder."""
+        from ..experiments.plots import write_experiment_report
+
+        paths = write_experiment_report(directory)
+        if as_json:
+            print_json({k: str(v) for k, v in paths.items()})
+        else:
+            print_table("report", [(k, str(v)) for k, v in paths.items()])
