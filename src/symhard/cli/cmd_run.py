@@ -9,7 +9,9 @@ import typer
 from ._common import print_json, print_table
 
 
-def _fmt(v: object) -> str:
+def _fmt(v: object, nan: str = "nan") -> str:
+    if isinstance(v, float) and v != v:
+        return nan
     if isinstance(v, float):
         return f"{v:.3g}"
     return str(v)
@@ -31,7 +33,7 @@ def print_summary(summary, as_json: bool) -> None:
     for r in summary.table:
         t.add_row(r["series"], r["role"], f"{r['param_name']}={r['param_value']}", _fmt(r["mean_error"]),
                   _fmt(r["min_error"]), _fmt(r["max_error"]), f"{r['success_rate']:.0%}",
-                  _fmt(r["log10_csq_queries"]), _fmt(r["bound_log10_queries"]))
+                  _fmt(r["log10_csq_queries"]), _fmt(r["bound_log10_queries"], nan="vacuous"))
     c = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
     c.print(t)
     c.print(f"{summary.ran} chunk(s) run, {summary.skipped} already finished, {summary.seconds:.1f}s.")
@@ -48,6 +50,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         address: str = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster); without it Ray starts locally."),
         device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda."),
         workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores."),
+        threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per chunk (1 is fastest for these small ensembles)."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates."""
@@ -56,18 +59,23 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
         spec_obj = load_spec(spec, quick=quick)
         summary = run_spec(spec_obj, out_dir=default_out_dir(spec_obj, out), executor=executor, device=device,
-                           workers=workers, address=address, progress=not as_json)
+                           workers=workers, address=address, threads=threads, progress=not as_json)
         print_summary(summary, as_json)
 
     @app.command("report")
     def report(
         directory: Path = typer.Argument(Path("symhard-results"), help="A results root (holding <spec>/ folders) or one spec folder."),
+        families: bool = typer.Option(False, "--families/--no-families", help="Also compute every family's certificate section (slower)."),
+        full: bool = typer.Option(False, "--full", help="With --families: the families' full sizes instead of the quick ones."),
         as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
     ) -> None:
         """Write report.md and report.html (figures as PNG and SVG) for a results folder."""
-        from ..experiments.plots import write_experiment_report
+        from ..experiments.plots import spec_folders, write_experiment_report
+        from ..experiments.report import collect_sections
 
-        paths = write_experiment_report(directory)
+        spec_folders(directory)  # a clear error if the folder does not exist
+        sections, errors = collect_sections(directory, quick=not full) if families else ([], [])
+        paths = write_experiment_report(directory, sections, errors)
         if as_json:
             print_json({k: str(v) for k, v in paths.items()})
         else:

@@ -12,8 +12,9 @@ For one spec folder (``<root>/<spec>/``, see :mod:`symhard.experiments.store`) i
    parameters queries of tolerance 1/sqrt(batch)); where the bound exceeds the budget, the theory
    says this gradient-descent run cannot learn the whole class.
 
-Figures are written as PNG and SVG (matplotlib, Agg backend). The report is built as a list of
-blocks rendered both to Markdown and to self-contained HTML.
+Figures are written as PNG and SVG (matplotlib, Agg backend). Each spec folder becomes one
+:class:`~symhard.families.base.ReportSection`; :func:`write_experiment_report` writes ``report.md``
+through :func:`symhard.experiments.report.write_report` and renders it to ``report.html``.
 """
 
 from __future__ import annotations
@@ -28,7 +29,8 @@ import numpy as np
 from ..errors import InvalidParameterError
 from .store import read_curves, read_manifest, read_runs
 
-__all__ = ["spec_folders", "experiment_blocks", "render_markdown", "render_html", "write_experiment_report"]
+__all__ = ["spec_folders", "experiment_blocks", "experiment_sections", "render_markdown", "markdown_to_html",
+           "write_experiment_report"]
 
 Block = tuple[str, Any]  # ("h2"|"h3"|"p"|"table"|"figure", payload)
 
@@ -230,50 +232,108 @@ def render_markdown(blocks: list[Block], base: Path) -> str:
     return "\n".join(out)
 
 
-def render_html(blocks: list[Block], base: Path, title: str = "symhard report") -> str:
-    esc = html.escape
-    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{esc(title)}</title>",
+def _inline(text: str) -> str:
+    """Escape HTML and render `code` spans."""
+    parts = html.escape(text).split("`")
+    return "".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def markdown_to_html(md: str, title: str = "symhard report") -> str:
+    """Render the Markdown subset the report uses (headings, pipe tables, images, lists,
+    paragraphs, fenced code) as one self-contained HTML page."""
+    import re
+
+    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>",
            "<style>body{font-family:sans-serif;max-width:1200px;margin:auto;padding:1em}"
-           "table{border-collapse:collapse;font-size:90%}td,th{border:1px solid #ccc;padding:2px 6px}"
-           "img{max-width:100%}</style></head><body>"]
-    for kind, payload in blocks:
-        if kind in ("h1", "h2", "h3"):
-            out.append(f"<{kind}>{esc(payload).replace('`', '')}</{kind}>")
-        elif kind == "p":
-            out.append(f"<p>{esc(payload)}</p>")
-        elif kind == "pre":
-            out.append(f"<pre>{esc(payload)}</pre>")
-        elif kind == "table":
-            head, *body = payload
-            out.append("<table><tr>" + "".join(f"<th>{esc(str(h))}</th>" for h in head) + "</tr>")
-            out.extend("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in r) + "</tr>" for r in body)
-            out.append("</table>")
-        elif kind == "figure":
-            path, caption = payload
-            out.append(f"<figure><img src='{esc(Path(path).relative_to(base).as_posix())}' alt='{esc(caption)}'>"
-                       f"<figcaption>{esc(caption)}</figcaption></figure>")
+           "table{border-collapse:collapse;font-size:90%;margin:0.5em 0}td,th{border:1px solid #ccc;padding:2px 6px}"
+           "img{max-width:100%}code{background:#f4f4f4}</style></head><body>"]
+    lines = md.splitlines()
+    i = 0
+    para: list[str] = []
+
+    def flush() -> None:
+        if para:
+            out.append("<p>" + _inline(" ".join(para)) + "</p>")
+            para.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        img = re.fullmatch(r"!\[(.*)\]\((.*)\)\s*", line)
+        if line.startswith("```"):
+            flush()
+            j = i + 1
+            while j < len(lines) and not lines[j].startswith("```"):
+                j += 1
+            out.append("<pre>" + html.escape("\n".join(lines[i + 1:j])) + "</pre>")
+            i = j + 1
+            continue
+        if line.startswith("#"):
+            flush()
+            level = min(6, len(line) - len(line.lstrip("#")))
+            out.append(f"<h{level}>{_inline(line[level:].strip())}</h{level}>")
+        elif img:
+            flush()
+            out.append(f"<figure><img src='{html.escape(img.group(2))}' alt='{html.escape(img.group(1))}'>"
+                       f"<figcaption>{_inline(img.group(1))}</figcaption></figure>")
+        elif line.startswith("|"):
+            flush()
+            rows = []
+            while i < len(lines) and lines[i].startswith("|"):
+                cells = [c.strip() for c in lines[i].strip().strip("|").split("|")]
+                if not all(set(c) <= set("-: ") for c in cells):
+                    rows.append(cells)
+                i += 1
+            if rows:
+                out.append("<table><tr>" + "".join(f"<th>{_inline(c)}</th>" for c in rows[0]) + "</tr>")
+                out.extend("<tr>" + "".join(f"<td>{_inline(c)}</td>" for c in r) + "</tr>" for r in rows[1:])
+                out.append("</table>")
+            continue
+        elif line.lstrip().startswith(("- ", "* ")):
+            flush()
+            out.append("<ul>")
+            while i < len(lines) and lines[i].lstrip().startswith(("- ", "* ")):
+                out.append("<li>" + _inline(lines[i].lstrip()[2:]) + "</li>")
+                i += 1
+            out.append("</ul>")
+            continue
+        elif not line.strip():
+            flush()
+        else:
+            para.append(line.strip())
+        i += 1
+    flush()
     out.append("</body></html>")
     return "\n".join(out)
 
 
-def write_experiment_report(root: str | Path, extra_blocks: list[Block] | None = None) -> dict[str, Path]:
-    """Write ``report.md`` and ``report.html`` (figures in ``<root>/figures``) for every spec folder
-    under ``root`` (or for ``root`` itself if it is one). Returns the written paths."""
-    root = Path(root)
-    folders = spec_folders(root)
-    if not folders and not extra_blocks:
+def experiment_sections(root: str | Path) -> list[Any]:
+    """One :class:`~symhard.families.base.ReportSection` per spec folder under ``root``; figures go
+    to ``<root>/figures`` and are listed in the section (the report links them after the text)."""
+    from ..families.base import ReportSection
+
+    root = Path(root).resolve()
+    sections = []
+    for folder in spec_folders(root):
+        blocks = experiment_blocks(folder, root / "figures")
+        title = blocks[0][1]
+        text = render_markdown([b for b in blocks[1:] if b[0] != "figure"], root)
+        figures = [Path(b[1][0]) for b in blocks if b[0] == "figure"]
+        sections.append(ReportSection(title=title, text=text, figures=figures))
+    return sections
+
+
+def write_experiment_report(root: str | Path, family_sections: list[Any] | None = None,
+                            errors: list[Any] | None = None) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` into ``root`` (figures in ``<root>/figures``, PNG and
+    SVG) with the experiment section of every spec folder under ``root`` (or of ``root`` itself),
+    after the families' certificate sections when given. Returns the written paths."""
+    from .report import write_report
+
+    root = Path(root).resolve()
+    exp = experiment_sections(root)
+    if not exp and not family_sections:
         raise InvalidParameterError(f"{root} holds no experiment results (no <spec>/manifest.json); run 'symhard run SPEC'.")
-    fig_dir = root / "figures"
-    blocks: list[Block] = [("h1", "symhard report")]
-    blocks.extend(extra_blocks or [])
-    if folders:
-        blocks.append(("h2", "Experiments: gradient descent on the hard classes and their controls"))
-        blocks.append(("p", "Each chunk trains one ensemble (all seeds x learning rates) of the family's own "
-                            "architecture by ensemble gradient descent. Red: a random member of the hard class; "
-                            "blue: the control, a target of the same architecture that the same learner learns."))
-    for f in folders:
-        blocks.extend(experiment_blocks(f, fig_dir))
-    md, ht = root / "report.md", root / "report.html"
-    md.write_text(render_markdown(blocks, root))
-    ht.write_text(render_html(blocks, root))
-    return {"report.md": md, "report.html": ht, "figures": fig_dir}
+    md = write_report(root, list(family_sections or []), extra_sections=exp, errors=list(errors or []))
+    page = root / "report.html"
+    page.write_text(markdown_to_html(md.read_text(encoding="utf-8")), encoding="utf-8")
+    return {"report.md": md, "report.html": page, "figures": root / "figures"}

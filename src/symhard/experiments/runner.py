@@ -122,6 +122,7 @@ def run_spec(
     device: str = "cpu",
     workers: int | None = None,
     address: str | None = None,
+    threads: int = 1,
     progress: bool = True,
     on_chunk: Callable[[ChunkResult], None] | None = None,
 ) -> RunSummary:
@@ -134,6 +135,7 @@ def run_spec(
     out_dir : results folder (default ``symhard-results/<name>[-quick]``)
     executor : ``"serial"``, ``"process"`` or ``"ray"``; device: ``"cpu"``, ``"cuda"`` or ``"auto"``
     workers : processes / local Ray CPUs (default: all cores); address: Ray cluster address
+    threads : torch threads per chunk (default 1; see :mod:`symhard.experiments.executors`)
     """
     from ..learners.gd import resolve_device
 
@@ -151,7 +153,7 @@ def run_spec(
     todo = [c for c in chunks if c.chunk_id not in done]
     bar = _Progress(len(todo), spec_obj.name, progress)
     try:
-        for res in execute(todo, executor=executor, device=device, workers=workers, address=address,
+        for res in execute(todo, executor=executor, device=device, workers=workers, address=address, threads=threads,
                            imports=spec_obj.imports, sys_path=[p for p in sys.path if p]):
             store.write(res)
             bar.advance(res)
