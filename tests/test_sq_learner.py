@@ -23,6 +23,7 @@ from symhard.learners.sq_polynomial import (
     query_bound,
     reynolds_products,
 )
+from symhard.learners.separation import auto_samples
 from symhard.queries.oracles import ExactOracle
 
 
@@ -93,17 +94,37 @@ def test_query_count_is_linear_in_n():
 
 
 def test_sampled_oracle_recovers_at_the_documented_sample_size():
-    G = PermutationGroup.cyclic(12)
-    _, f = random_hard_member(G, 3, seed=2)
-    rng = np.random.default_rng(4)
-    learner = SQPolynomialLearner(G, 3)
-    pilot = rng.standard_normal((20_000, 12))
-    need = learner.fit(EmpiricalOracle(pilot, f(pilot)), check_samples=False).samples_required
-    m = int(3 * need)  # plug-in moments grow with m on heavy tails: leave a margin
-    x = rng.standard_normal((m, 12))
-    res = learner.fit(EmpiricalOracle(x, f(x)))  # raises if m were below its own requirement
-    assert res.samples_required <= m
+    # the documented rule of symhard separate: m = ceil(1.5 x max plug-in need of a 20k pilot)
+    G = PermutationGroup.cyclic(16)
+    S, f = random_hard_member(G, 3, seed=2)
+    m = auto_samples(G, 3, seed=2)
+    assert m == auto_samples(G, 3, seed=2)  # deterministic
+    x = np.random.default_rng(4).standard_normal((m, 16))
+    res = SQPolynomialLearner(G, 3).fit(EmpiricalOracle(x, f(x)), check_samples=False)
+    assert [V for V, _ in res.support] == [S]
     assert _sq_error(res.predictor, f) < 0.01
+
+
+def test_union_bound_counts_distinct_queries_by_brute_force():
+    from itertools import combinations
+
+    G = PermutationGroup.dihedral(7)
+    elems = G.elements()
+    N = [len({min(tuple(sorted(g[list(U)])) for g in elems) for U in combinations(range(7), l)}) for l in range(4)]
+    learner = SQPolynomialLearner(G, 3, delta=0.1)
+    assert learner.distinct_queries == sum(N[1:3]) + sum(N)
+    assert learner.log_term == pytest.approx(math.log(2 * (sum(N[1:3]) + sum(N)) / 0.1))
+
+
+def test_apriori_filter_and_transitive_level_one_skip():
+    # Z_64, k = 4: only 2 + the level-2 orbits (32) + a few level-3 sets are queried for support
+    G = PermutationGroup.cyclic(64)
+    _, f = random_hard_member(G, 4, seed=0)
+    res = SQPolynomialLearner(G, 4).fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
+    assert _sq_error(res.predictor, f) < 1e-12
+    assert res.levels == [1, 1, 6, 4]  # A_1 accepted without a query; 6 pair orbits, 4 triples
+    # level-2 candidates: the 32 orbits of pairs {0, i}; level 3: a handful, not ~600
+    assert 32 < res.support_queries <= 32 + 20, res.support_queries
 
 
 def test_too_few_samples_says_how_many():
