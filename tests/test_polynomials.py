@@ -138,3 +138,27 @@ def test_bad_inputs():
         orbit_sum(G, [1, 2])
     with pytest.raises(InvalidParameterError, match=r"shape \(m, n\)"):
         multilinear_orbit_sum(G, [0, 1])(np.zeros((3, 4)))
+
+
+def test_polynomials_task_contract():
+    import torch
+
+    from symhard.families.base import get_task
+
+    hard = get_task("polynomials")(16, "hard", 3)
+    control = get_task("polynomials")(16, "control", 5)
+    assert (hard.family, hard.param_name, hard.param_value, hard.hidden_units) == ("polynomials", "n", 16, 8)
+    assert control.hidden_units == 2
+    x1, = hard.sample_inputs(40_000, torch.Generator().manual_seed(0))
+    x2, = control.sample_inputs(40_000, torch.Generator().manual_seed(0))
+    assert x1.shape == (40_000, 16) and torch.equal(x1, x2)  # inputs do not depend on seed or role
+    for task in (hard, control):
+        y = task.target(x1).double()
+        assert y.shape == (40_000,)
+        se = (y**2).std() / np.sqrt(y.numel())
+        assert abs(float((y**2).mean()) - 1.0) < 4 * float(se), (task.role, float((y**2).mean()), float(se))
+        model = task.make_model(3, 8, torch.Generator().manual_seed(1))
+        assert model(x1[:10]).shape == (3, 10)
+    # the hard target is invariant under the cyclic shift
+    np.testing.assert_allclose(hard.target(torch.roll(x1[:100], 1, dims=1)), hard.target(x1[:100]), atol=1e-5)
+    assert hard.lower_bound(0.1).queries == pytest.approx(hard_class_size(PermutationGroup.cyclic(16), 4) * 0.01 / 2)

@@ -16,14 +16,16 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         degree: int = typer.Option(4, "--degree", help="Degree k of the hidden orbit sum (1 ≤ k ≤ n)."),
         samples: Optional[int] = typer.Option(
             None, "--samples", help="Training samples m shared by both learners (default: the SQ learner's need)."),
-        steps: int = typer.Option(2000, "--steps", help="Adam steps of gradient descent."),
+        steps: int = typer.Option(1000, "--steps", help="Adam steps of gradient descent."),
+        lr: Optional[list[float]] = typer.Option(
+            None, "--lr", help="Adam learning rate; repeat for a grid trained as one ensemble (default 1e-3, 3e-3)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the target and the samples."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON with keys sq and gd."),
     ) -> None:
         """Learn a random degree-k orbit sum with the SQ learner and with gradient descent."""
         from ..learners.separation import run_separation
 
-        out = run_separation(group, degree, samples, seed=seed, steps=steps)
+        out = run_separation(group, degree, samples, seed=seed, steps=steps, lrs=tuple(lr) if lr else (1e-3, 3e-3))
         if as_json:
             print_json(out)
             return
@@ -31,7 +33,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
                 ("orbits N_k", str(out["orbits"]))]
         for name in ("sq", "gd"):
             r = out[name]
-            used = f"{r['queries']} queries" if name == "sq" else f"{r['steps']} steps"
+            used = (f"{r['queries']} queries (bound {r['query_bound']})" if name == "sq"
+                    else f"{r['steps']} steps, best lr {r['lr']:g}")
             rows.append((name, f"test error {r['test_error']:.4g}, {used}, {r['seconds']:.1f} s"))
         print_table("symhard separate", rows)
 
