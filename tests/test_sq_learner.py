@@ -64,7 +64,12 @@ def test_exact_recovery_with_exact_oracle(spec, k, s):
     learner = SQPolynomialLearner(G, k, min_weight=0.5, sparsity=s)
     res = learner.fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
     assert _sq_error(res.predictor, f) < 1e-12
-    assert res.queries <= res.query_bound == query_bound(G.degree, k, s)
+    assert res.queries <= res.query_bound
+    # every level tested: the same support, within the all-levels bound s 2^(k+1) (n+1)
+    res_all = SQPolynomialLearner(G, k, min_weight=0.5, sparsity=s, support_levels=None).fit(
+        ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
+    assert _sq_error(res_all.predictor, f) < 1e-12
+    assert res_all.queries <= res_all.query_bound == s * 2 ** (k + 1) * (G.degree + 1)
 
 
 @pytest.mark.parametrize("spec,k", [("cyclic:10", 3), ("dihedral:8", 4)])
@@ -85,7 +90,8 @@ def test_query_count_is_linear_in_n():
         _, f = random_hard_member(G, 4, seed=1)
         res = SQPolynomialLearner(G, 4).fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
         assert _sq_error(res.predictor, f) < 1e-12
-        assert res.queries <= query_bound(n, 4)
+        # Z_n, transitive, s = 1, k = 4, pair-graph degree D = 12: (n-1) + 1 + 1 + 6 + C(12,2) + C(12,3)
+        assert res.queries <= res.query_bound == query_bound(n, 4, support_levels=2, transitive=True) == n + 293
         counts.append(res.queries)
     # doubling n at most ~doubles the queries (linear growth; the bound is 32(n+1)) ...
     assert counts[1] <= 3 * counts[0] and counts[2] <= 3 * counts[1], counts
@@ -117,14 +123,18 @@ def test_union_bound_counts_distinct_queries_by_brute_force():
 
 
 def test_apriori_filter_and_transitive_level_one_skip():
-    # Z_64, k = 4: only 2 + the level-2 orbits (32) + a few level-3 sets are queried for support
     G = PermutationGroup.cyclic(64)
     _, f = random_hard_member(G, 4, seed=0)
-    res = SQPolynomialLearner(G, 4).fit(ExactOracle(expectation=exact_expectation(f, G), kind="sq"))
+    oracle = ExactOracle(expectation=exact_expectation(f, G), kind="sq")
+    res = SQPolynomialLearner(G, 4, support_levels=None).fit(oracle)
     assert _sq_error(res.predictor, f) < 1e-12
     assert res.levels == [1, 1, 6, 4]  # A_1 accepted without a query; 6 pair orbits, 4 triples
-    # level-2 candidates: the 32 orbits of pairs {0, i}; level 3: a handful, not ~600
+    # level-2 candidates: the 32 orbits of pairs {0, i}; level 3: a handful (Apriori), not ~600
     assert 32 < res.support_queries <= 32 + 20, res.support_queries
+    # default: only level 2 is tested; level 3 = the triangles of the pair graph (at least the 4 true ones)
+    res2 = SQPolynomialLearner(G, 4).fit(oracle)
+    assert _sq_error(res2.predictor, f) < 1e-12
+    assert res2.support_queries == 32 and res2.levels[:3] == [1, 1, 6] and res2.levels[3] >= 4
 
 
 def test_too_few_samples_says_how_many():

@@ -349,9 +349,34 @@ def required_samples(tolerance: float, second_moment: float, B: float, log_term:
     return int(math.ceil(1.0 / u**2))
 
 
-def query_bound(n: int, k: int, sparsity: int = 1) -> int:
-    """The stated query bound :math:`s\\,2^{k+1}(n+1)`."""
-    return sparsity * 2 ** (k + 1) * (n + 1)
+def query_bound(n: int, k: int, sparsity: int = 1, *, support_levels: int | None = None,
+                transitive: bool = False, max_stabilizer: int = 1) -> int:
+    r"""The stated query bound (answers within tolerance).
+
+    Every level tested (``support_levels`` None or :math:`\ge k-1`): :math:`s\,2^{k+1}(n+1)`.
+    Otherwise (``2 ≤ support_levels = σ < k − 1``), with :math:`a_1 = 1` for a transitive group
+    (else :math:`sk`) and :math:`D = \min(n-1,\ s\,k(k-1)\,\max_v|\mathrm{Stab}(v)|)`:
+
+    .. math::
+
+        Q \le [\text{not transitive}]\,n + a_1 (n-1) + \sum_{\ell=3}^{\sigma} a_1\binom{D}{\ell-1}
+              + 1 + a_1 + s\binom k2 + a_1 \sum_{\ell=3}^{k} \binom{D}{\ell-1}.
+
+    *Proof.* Level 2 has at most :math:`a_1(n-1)` candidate orbits and :math:`|A_2| \le s\binom k2`.
+    Every candidate of level :math:`\ell \ge 3` passed the Apriori filter, so all its pairs lie in
+    :math:`A_2`-orbits: it is an ℓ-clique of the pair graph, whose degree is at most
+    :math:`D` (a pair orbit :math:`O` gives a point :math:`v` at most :math:`2|\mathrm{Stab}(v)|`
+    neighbours). Each clique orbit has a member through one of the :math:`a_1` point
+    representatives, whose other ℓ − 1 points are neighbours of it. For :math:`\mathbb{Z}_n`,
+    :math:`D \le 2s\binom k2` does not grow with n, so :math:`Q = O(n)` for fixed s, k. ∎
+    """
+    if support_levels is None or support_levels >= k - 1:
+        return sparsity * 2 ** (k + 1) * (n + 1)
+    a1 = 1 if transitive else sparsity * k
+    D = min(n - 1, sparsity * k * (k - 1) * max_stabilizer)
+    cliques = [a1 * math.comb(D, l - 1) for l in range(3, k + 1)]  # levels 3..k
+    return ((0 if transitive else n) + a1 * (n - 1) + sum(cliques[: max(support_levels - 2, 0)])
+            + 1 + a1 + sparsity * math.comb(k, 2) + sum(cliques))
 
 
 # ------------------------------------------------------------------------------ the learner
@@ -395,10 +420,15 @@ class SQPolynomialLearner:
         Failure probability of a sampled oracle (in the union bound).
     safety : float
         Factor on the plug-in second moments of a sampled oracle.
+    support_levels : int or None
+        Highest level ℓ that is tested with support queries (default 2); the candidates of the
+        levels above are accepted through the Apriori filter alone (the cliques of the pair
+        graph) and decided by the coefficient queries. ``None``: test every level ≤ k − 1.
     """
 
     def __init__(self, group: Any, k: int, *, min_weight: float = 1.0,
-                 sparsity: int = 1, eps: float = 0.01, delta: float = 0.05, safety: float = 1.25) -> None:
+                 sparsity: int = 1, eps: float = 0.01, delta: float = 0.05, safety: float = 1.25,
+                 support_levels: int | None = 2) -> None:
         self.group = resolve_group(group)
         self.k = _check_k(k, self.group.degree)
         self.min_weight = check_float(min_weight, "min_weight", low=0.0, low_open=True)
@@ -407,6 +437,8 @@ class SQPolynomialLearner:
         self.eps = check_float(eps, "eps", low=0.0, high=1.0, low_open=True)
         self.delta = check_float(delta, "delta", low=0.0, high=1.0, low_open=True, high_open=True)
         self.safety = check_float(safety, "safety", low=1.0)
+        self.support_levels = (self.k - 1 if support_levels is None
+                               else check_int(support_levels, "support_levels", min_value=2))
 
     @property
     def distinct_queries(self) -> int:
@@ -421,6 +453,14 @@ class SQPolynomialLearner:
     def log_term(self) -> float:
         r""":math:`L = \ln(2 Q_{\rm all}/\delta)` of the union bound."""
         return math.log(2 * self.distinct_queries / self.delta)
+
+    def query_bound(self) -> int:
+        """:func:`query_bound` for this learner's group and ``support_levels``."""
+        G, n = self.group, self.group.degree
+        transitive = n > 1 and len(G.orbit_of_subset((0,))) == n
+        stab = G.order // len(G.orbit_of_subset((0,))) if transitive else G.order
+        return query_bound(n, self.k, self.sparsity, support_levels=self.support_levels,
+                           transitive=transitive, max_stabilizer=stab)
 
     def support_tolerance(self, level: int) -> float:
         """Raw tolerance :math:`t_\\ell = 0.45\\cdot 2^\\ell c_{\\min}^2` of a level-ℓ support query."""
@@ -503,9 +543,11 @@ class SQPolynomialLearner:
             t = self.support_tolerance(level)
             thr = 2**level * self.min_coef**2 / 2
             cands = extend(accepted[-1])
-            if level == 1 and transitive:
-                # one orbit of points: accepting it without a query loses nothing (module docstring)
+            if (level == 1 and transitive) or level > self.support_levels:
+                # one orbit of points / an untested level: accept every candidate (module docstring)
                 accepted.append(cands)
+                if not cands:
+                    break
                 continue
             keep = []
             for V in cands:
@@ -540,7 +582,7 @@ class SQPolynomialLearner:
         return SQLearnerResult(
             predictor=predictor, support=support, queries=n_support + len(candidates),
             support_queries=n_support, correlation_queries=len(candidates),
-            query_bound=query_bound(n, k, self.sparsity), tolerances=tol, min_sq_tau=state["min_tau"],
+            query_bound=self.query_bound(), tolerances=tol, min_sq_tau=state["min_tau"],
             samples_required=state["need"] or None, seconds=time.perf_counter() - t0,
             levels=[len(a) for a in accepted], sample_needs=state["needs"],
         )
