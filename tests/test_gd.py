@@ -200,3 +200,22 @@ def test_bad_shapes():
         train_ensemble(model, (x,), torch.zeros(3, 10), test_inputs=(x,), test_y=x[:, 0], config=TrainConfig())
     with pytest.raises(SymhardError, match="zero mean square"):
         train_ensemble(model, (x,), x[:, 0], test_inputs=(x,), test_y=torch.zeros(10), config=TrainConfig())
+
+
+def test_family_architecture_learns_its_control():
+    """A model of the family's own architecture (CNN: the Z_n-averaged network) learns the
+    control member (k = 2) of its class; and the ensemble trains through the family's model."""
+    from symhard.families.base import get_task
+
+    task = get_task("cnn")(8, "control", 0)
+    g = torch.Generator().manual_seed(0)
+    x = task.sample_inputs(2000, g)
+    y = task.target(*x)
+    xt = task.sample_inputs(1000, g)
+    yt = task.target(*xt)
+    np.testing.assert_allclose(float(yt.pow(2).mean()), 1.0, atol=0.15)  # unit second moment
+    model = task.make_model(2, 32, g)
+    res = train_ensemble(model, x, y, test_inputs=xt, test_y=yt,
+                         config=TrainConfig(lr=[3e-3, 1e-2], steps=300, batch_size=64, eval_every=100))
+    assert res.test_error.min() < 0.05, res.test_error
+    assert res.curves[0]["test_error"] > 0.5  # untrained: no better than about the zero predictor

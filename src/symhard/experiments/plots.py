@@ -202,6 +202,10 @@ def experiment_blocks(spec_dir: str | Path, fig_dir: str | Path) -> list[Block]:
         ax.plot(xs, [meta[k][0] for k in keys], "o-", color="black", label="GD run as CSQ: log10(steps x params)")
         lb = [meta[k][1] if meta[k][1] is not None else np.nan for k in keys]
         ax.plot(xs, lb, "s-", color="tab:red", label="log10 CSQ lower bound (hard class)")
+        vac = [x for x, v in zip(xs, lb) if not np.isfinite(v)]
+        if vac:
+            ax.text(0.02, 0.02, f"bound vacuous at tau = {meta[keys[0]][2]:.3g} for {pname[s]} in {vac}",
+                    transform=ax.transAxes, fontsize=7, color="tab:red")
         ax.set_xlabel(pname[s])
         ax.set_ylabel("log10 queries")
         ax.set_title(s)
