@@ -679,7 +679,7 @@ def run(
             mods = []
             for s, lr in zip(member_seed, member_lr):
                 info = replace(base_info, seed=s, lr=lr)
-                with torch.random.fork_rng(devices=[]):
+                with torch.random.fork_rng():
                     torch.manual_seed(_stream(harness_seed, v, _ROLE_INIT, s, int(lr * 1e12)))
                     mods.append(model(info))
             probe = tuple(t[: min(4, budget_samples)] for t in train_x)
@@ -702,7 +702,7 @@ def run(
                 sampler = _Sampler(train_x, yt)
                 budget = Budget(samples=budget_samples, steps=budget_steps, batch_size=batch_size, seed=s, info=info)
                 ts = time.perf_counter()
-                with torch.random.fork_rng(devices=[]):
+                with torch.random.fork_rng():
                     torch.manual_seed(_stream(harness_seed, v, _ROLE_INIT, s))
                     predict = learner(sampler, budget)
                 if not callable(predict):
