@@ -168,3 +168,18 @@ def test_bad_inputs():
         exact_expectation(multilinear_orbit_sum(PermutationGroup.cyclic(6), [0, 1]), G)
     with pytest.raises(InvalidParameterError, match="kind 'sq'"):
         SQPolynomialLearner(G, 2).fit(ExactOracle(expectation=lambda q: 0.0, kind="csq"))
+
+
+def test_run_separation_end_to_end_small():
+    from symhard.learners.separation import run_separation
+
+    out = run_separation("cyclic:10", 3, None, seed=1, steps=4, width=8, test_samples=400, evals=1)
+    S, f = random_hard_member(PermutationGroup.cyclic(10), 3, seed=1)
+    assert out["samples"] == auto_samples("cyclic:10", 3, seed=1)
+    assert out["sq"]["recovered_support"] == [list(S)] and out["sq"]["exact_error"] < 0.01
+    assert out["sq"]["queries"] <= out["sq"]["query_bound"]
+    gd = out["gd"]
+    assert gd["steps"] == 4 and set(gd["test_error_per_lr"]) == {"0.001", "0.003"}
+    assert gd["test_error"] == min(gd["test_error_per_lr"].values())
+    # the zero predictor scores 1: an untrained width-8 net is nowhere near the target
+    assert gd["test_error"] > 0.5
