@@ -75,6 +75,10 @@ def test_dense_to_batch_matches_from_data_list_and_round_trips():
     assert mask.all()
     torch.testing.assert_close(X2, X)
     torch.testing.assert_close(A2, A)
+    # non-contiguous inputs (e.g. one ensemble slice of a transposed tensor) convert the same way
+    At = A.transpose(0, 1).contiguous().transpose(0, 1)
+    assert not At.is_contiguous()
+    torch.testing.assert_close(dense_to_batch(X, At).edge_index, b1.edge_index)
 
 
 def test_ensemble_axis_equals_separate_models():

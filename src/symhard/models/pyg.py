@@ -78,7 +78,7 @@ def dense_to_batch(X: torch.Tensor, A: torch.Tensor):
     B, n, d = X.shape
     # dense_to_sparse gives (row, col) = (v, u) for A[b, v, u] != 0; PyG messages flow
     # edge_index[0] -> edge_index[1], i.e. source u to target v, so flip the rows.
-    ei, w = dense_to_sparse(A)
+    ei, w = dense_to_sparse(A.contiguous())  # PyG uses .view: needs a contiguous tensor
     edge_index = ei.flip(0)
     return Batch(
         x=X.reshape(B * n, d),
@@ -98,7 +98,7 @@ def dense_to_data_list(X: torch.Tensor, A: torch.Tensor) -> list:
     _check_dense(X, A)
     out = []
     for x, adj in zip(X, A):  # one object per graph is what a data list is
-        ei, w = dense_to_sparse(adj)
+        ei, w = dense_to_sparse(adj.contiguous())
         out.append(Data(x=x, edge_index=ei.flip(0), edge_weight=w.to(X.dtype)))
     return out
 
