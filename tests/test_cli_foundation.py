@@ -118,7 +118,7 @@ def test_reproduce_reports_a_failing_family_and_exits_1(tmp_path, capsys, monkey
     import symhard.experiments.report as report
 
     monkeypatch.setattr(report, "all_families", lambda: {"small-test-family": _Small, "broken-test-family": _Broken})
-    code, out, err = _run(["reproduce", "--quick", "--out", str(tmp_path)], capsys)
+    code, out, err = _run(["reproduce", "--quick", "--no-experiments", "--out", str(tmp_path)], capsys)
     assert code == 1
     text = (tmp_path / "report.md").read_text()
     assert "ERROR in family `broken-test-family`" in text and "deliberately broken" in text

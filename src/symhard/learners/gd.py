@@ -64,7 +64,9 @@ from ..errors import InvalidParameterError, check_float, check_int
 __all__ = ["TrainConfig", "TrainResult", "train_ensemble", "resolve_device"]
 
 _BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
-_EVAL_CHUNK = 4096
+#: Evaluation runs in chunks of about this many (member, sample) pairs, so that memory does not
+#: grow with the ensemble size (M = 256 members × 4096 samples of a CNN would need ~14 GB).
+_EVAL_MEMBER_SAMPLES = 1 << 16
 
 Sampler = Callable[[int, torch.Generator], tuple[tuple[torch.Tensor, ...], torch.Tensor]]
 
@@ -214,8 +216,9 @@ def _evaluate(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], y: torch
     axis = 1 if per_member else 0
     N = inputs[0].shape[axis]
     total = torch.zeros(M, dtype=torch.float64, device=device)
-    for start in range(0, N, _EVAL_CHUNK):
-        sl = slice(start, min(N, start + _EVAL_CHUNK))
+    chunk = max(64, _EVAL_MEMBER_SAMPLES // max(M, 1))
+    for start in range(0, N, chunk):
+        sl = slice(start, min(N, start + chunk))
         xs = tuple((t[:, sl] if per_member else t[sl]).to(device) for t in inputs)
         ys = (y[..., sl]).to(device)
         pred = model(*xs)
