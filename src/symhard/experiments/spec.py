@@ -29,6 +29,7 @@ A spec is a TOML file (or the equivalent :class:`ExperimentSpec` dataclass)::
     roles = ["hard", "control"]
     options = { k = 8 }                   # keyword options passed to the task factory
     # width = 256                         # network width for this series (overrides the learner's)
+    # train_size = 80000                   # training-set size for this series (overrides the learner's)
 
     [quick]                               # overrides for --quick: same keys, merged into the above
     seeds = [0, 1]
@@ -72,7 +73,7 @@ OPTIMIZERS = ("adam", "sgd")
 _TOP_KEYS = ("name", "description", "imports", "seeds", "test_size", "success_threshold", "data_seed", "learner", "series", "quick")
 _LEARNER_KEYS = ("optimizer", "lrs", "width_multiple", "width", "batch_size", "steps", "train_size",
                  "eval_every", "patience", "weight_decay")
-_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width")
+_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width", "train_size")
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,7 @@ class SeriesSpec:
     label: str = ""
     options: dict[str, Any] = field(default_factory=dict)
     width: int | None = None  # overrides the learner's width for this series
+    train_size: int | None = None  # overrides the learner's training-set size (0 = fresh samples)
 
     @property
     def name(self) -> str:
@@ -292,8 +294,10 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
         if not isinstance(options, dict):
             raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
         w = s.get("width")
+        n_train = s.get("train_size")
         ser = SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options),
-                         width=None if w is None else _int(w, f"{where}.width", source, 1))
+                         width=None if w is None else _int(w, f"{where}.width", source, 1),
+                         train_size=None if n_train is None else _int(n_train, f"{where}.train_size", source, 0))
         if ser.name in labels:
             raise InvalidParameterError(f"{source}: {where} repeats the series name {ser.name!r}; give each a distinct label.")
         labels.add(ser.name)

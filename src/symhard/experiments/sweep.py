@@ -144,8 +144,9 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
     test_x = t.sample_inputs(chunk.test_size, _gen(s_test))
     test_y = torch.stack([task.target(*test_x) for task in tasks]).repeat_interleave(L, dim=0)
     sampler = None
-    if lrn.train_size > 0:
-        train_x = t.sample_inputs(lrn.train_size, _gen(s_train))
+    train_size = lrn.train_size if chunk.series.train_size is None else chunk.series.train_size
+    if train_size > 0:
+        train_x = t.sample_inputs(train_size, _gen(s_train))
         train_y = torch.stack([task.target(*train_x) for task in tasks]).repeat_interleave(L, dim=0)
     else:
         train_x = train_y = None
@@ -173,7 +174,7 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
         "spec": chunk.spec_name, "series": chunk.series.name, "task": chunk.series.task, "role": chunk.role,
         "param_name": str(t.param_name), "param_value": int(chunk.value), "width": int(width),
         "hidden_units": int(t.hidden_units), "params_per_member": params_per_member,
-        "train_size": int(lrn.train_size), "test_size": int(chunk.test_size), "batch_size": int(lrn.batch_size),
+        "train_size": int(train_size), "test_size": int(chunk.test_size), "batch_size": int(lrn.batch_size),
         "steps": int(lrn.steps), "optimizer": lrn.optimizer, "csq_queries": q, "csq_tau": tau,
         "log10_csq_queries": math.log10(q) if q > 0 else float("nan"), "bound_queries": bq,
         "bound_log10_queries": b_log, "bound_tau": float(bound.tau), "bound_formula": str(bound.formula),
