@@ -17,10 +17,11 @@ For :math:`d = 1` it is a :math:`G`-averaged MLP on :math:`\mathbb{R}^n`.
 For the cyclic group :math:`\mathbb{Z}_n` of shifts :math:`g_s(i) = i + s \bmod n`, the
 pre-activation of unit :math:`j` at shift :math:`s` is the circular cross-correlation
 :math:`c_j[s] = \sum_i W_{ij} x_{i+s}`, so :math:`f` is a one-layer circular CNN with full-width
-filters and global average pooling. By the convolution theorem
-:math:`\hat c_j = \overline{\hat W_{:,j}} \odot \hat x` (real DFTs), which the ``"circular"`` form
-evaluates with ``torch.fft`` in :math:`O(n \log n)` per (sample, unit) instead of the
-:math:`O(n^2)` gather of the ``"generic"`` form.
+filters and global average pooling. The ``"circular"`` form evaluates all n shifts at once as
+one ``conv1d`` over the circularly padded input (one output channel per (member, unit)), without
+materializing the |G| permuted copies of X that the ``"generic"`` gather form builds. Both cost
+:math:`O(n^2)` multiply-adds per (sample, unit); on a 2-core CPU they run at about the same
+speed (see BENCHMARKS.md).
 
 Every parameter carries a leading ensemble axis ``M``: ``W [M, n, h]``, ``a [M, h]``,
 ``b [M, h]``; member ``m`` is an independent network.
@@ -114,7 +115,7 @@ class GroupAveragedNetwork(nn.Module):
         Whether the hidden units have a bias b.
     form : {"auto", "generic", "circular"}
         ``"generic"`` gathers g⁻¹X for every g ∈ G (any group small enough to enumerate);
-        ``"circular"`` uses the FFT (only for the cyclic shift group Z_n); ``"auto"`` picks
+        ``"circular"`` uses one circular ``conv1d`` (only for the cyclic shift group Z_n); ``"auto"`` picks
         ``"circular"`` when the group is Z_n and ``"generic"`` otherwise.
     generator : torch.Generator, optional
         Source of the random initialization W ~ N(0, 1/n), a ~ N(0, 1/h), b = 0.
