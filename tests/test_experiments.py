@@ -319,3 +319,24 @@ def test_series_train_size_overrides_the_learner():
     assert base.runs["test_error"] != more.runs["test_error"]  # a different training set was used
     with pytest.raises(InvalidParameterError, match="train_size == -1"):
         spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [4], "train_size": -1}]))
+
+
+def test_sample_learner_series_runs_the_sq_learner_beside_gd():
+    """A series with learner = "sq-polynomial" runs the SQ learner on its own fixed sample."""
+    spec = spec_from_dict({
+        "name": "sqmix", "seeds": [0, 1], "test_size": 500,
+        "learner": {"lrs": [1e-2], "width": 8, "batch_size": 32, "steps": 5, "train_size": 200},
+        "series": [{"task": "polynomials", "label": "SQ", "learner": "sq-polynomial", "values": [6],
+                    "roles": ["hard"], "options": {"k": 2}, "train_size": 40000}],
+    })
+    (chunk,) = expand(spec)
+    res = run_chunk(chunk)
+    assert res.runs["seed"] == [0, 1] and all(math.isnan(lr) for lr in res.runs["lr"])
+    assert set(res.runs["train_size"]) == {40000} and set(res.runs["optimizer"]) == {"sq-polynomial"}
+    assert max(res.runs["test_error"]) < 1e-2  # exact support recovery, coefficients to sampling error
+    assert all(q > 0 for q in res.runs["csq_queries"]) and not any(v for v in res.curves.values())
+    with pytest.raises(InvalidParameterError, match=r"learner == 'sgd-ish' is unknown; allowed: gd, sq-polynomial"):
+        spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [4], "learner": "sgd-ish"}]))
+    with pytest.raises(InvalidParameterError, match="train_size must be > 0"):
+        spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [4], "learner": "sq-polynomial",
+                                         "train_size": 0}]))

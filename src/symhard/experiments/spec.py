@@ -30,6 +30,7 @@ A spec is a TOML file (or the equivalent :class:`ExperimentSpec` dataclass)::
     options = { k = 8 }                   # keyword options passed to the task factory
     # width = 256                         # network width for this series (overrides the learner's)
     # train_size = 80000                   # training-set size for this series (overrides the learner's)
+    # learner = "sq-polynomial"            # a sample learner instead of gradient descent ("gd")
 
     [quick]                               # overrides for --quick: same keys, merged into the above
     seeds = [0, 1]
@@ -73,7 +74,9 @@ OPTIMIZERS = ("adam", "sgd")
 _TOP_KEYS = ("name", "description", "imports", "seeds", "test_size", "success_threshold", "data_seed", "learner", "series", "quick")
 _LEARNER_KEYS = ("optimizer", "lrs", "width_multiple", "width", "batch_size", "steps", "train_size",
                  "eval_every", "patience", "weight_decay")
-_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width", "train_size")
+_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width", "train_size", "learner")
+#: Learners a series may use instead of gradient descent (see ``sweep.SAMPLE_LEARNERS``).
+SERIES_LEARNERS = ("gd", "sq-polynomial")
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class SeriesSpec:
     options: dict[str, Any] = field(default_factory=dict)
     width: int | None = None  # overrides the learner's width for this series
     train_size: int | None = None  # overrides the learner's training-set size (0 = fresh samples)
+    learner: str = "gd"  # "gd" (the ensemble trainer) or a sample learner such as "sq-polynomial"
 
     @property
     def name(self) -> str:
@@ -295,9 +299,15 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
             raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
         w = s.get("width")
         n_train = s.get("train_size")
+        kind = s.get("learner", "gd")
+        if kind not in SERIES_LEARNERS:
+            raise InvalidParameterError(f"{source}: {where}.learner == {kind!r} is unknown; allowed: {', '.join(SERIES_LEARNERS)}.")
+        if kind != "gd" and n_train == 0:
+            raise InvalidParameterError(f"{source}: {where}.train_size must be > 0 for learner {kind!r} (it learns from a fixed sample).")
         ser = SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options),
                          width=None if w is None else _int(w, f"{where}.width", source, 1),
-                         train_size=None if n_train is None else _int(n_train, f"{where}.train_size", source, 0))
+                         train_size=None if n_train is None else _int(n_train, f"{where}.train_size", source, 0),
+                         learner=kind)
         if ser.name in labels:
             raise InvalidParameterError(f"{source}: {where} repeats the series name {ser.name!r}; give each a distinct label.")
         labels.add(ser.name)

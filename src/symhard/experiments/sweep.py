@@ -23,7 +23,7 @@ import re
 import time
 import zlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -128,8 +128,72 @@ def _csq_budget(params: int, steps: int, batch: int) -> tuple[float, float]:
     return float(out.queries), float(out.tau)
 
 
+def _sq_polynomial_learner(task: Any, train_x: tuple[torch.Tensor, ...], train_y: torch.Tensor):
+    """The SQ learner of :mod:`symhard.learners.sq_polynomial` on the task's group and degree bound."""
+    from ..learners.sq_polynomial import fit_from_samples
+
+    if not hasattr(task, "group") or not hasattr(task, "k"):
+        raise InvalidParameterError(f"learner 'sq-polynomial' needs a task with a group and a degree k; "
+                                    f"task {task.family!r} has none.")
+    return fit_from_samples(task.group, task.k, train_x[0], train_y)
+
+
+#: Learners that are not networks: ``fit(task, train_inputs, train_y) -> (predict, info)`` where
+#: ``predict(*inputs) -> [B]`` and ``info`` holds ``queries`` (the number of statistical queries).
+SAMPLE_LEARNERS: dict[str, Callable[..., Any]] = {"sq-polynomial": _sq_polynomial_learner}
+
+
+def _run_sample_learner_chunk(chunk: Chunk, t0: float) -> ChunkResult:
+    """One row per seed for a series whose learner is not gradient descent (``lr`` is NaN)."""
+    from ..families.base import get_task
+
+    factory = get_task(chunk.series.task)
+    tasks = [factory(chunk.value, chunk.role, seed, **chunk.series.options) for seed in chunk.seeds]
+    t = tasks[0]
+    s_train, s_test, _, _ = chunk.streams()
+    lrn = chunk.learner
+    train_size = lrn.train_size if chunk.series.train_size is None else chunk.series.train_size
+    train_x = t.sample_inputs(train_size, _gen(s_train))
+    test_x = t.sample_inputs(chunk.test_size, _gen(s_test))
+    fit = SAMPLE_LEARNERS[chunk.series.learner]
+    runs: dict[str, list[Any]] = {c: [] for c in RUN_COLUMNS}
+    _, tau = _csq_budget(1, lrn.steps, lrn.batch_size)  # the tolerance of the gradient-descent series
+    bound = t.lower_bound(min(1.0, tau))
+    for seed, task in zip(chunk.seeds, tasks):
+        s0 = time.perf_counter()
+        y_train = task.target(*train_x)
+        predict, info = fit(task, train_x, y_train)
+        y_test = task.target(*test_x).double()
+        err = float(((predict(*test_x).double() - y_test) ** 2).mean() / (y_test**2).mean())
+        train_err = float(((predict(*train_x).double() - y_train.double()) ** 2).mean())
+        row = {
+            "spec": chunk.spec_name, "series": chunk.series.name, "task": chunk.series.task, "role": chunk.role,
+            "param_name": str(t.param_name), "param_value": int(chunk.value), "seed": int(seed), "lr": math.nan,
+            "test_error": err, "diverged": not math.isfinite(err), "final_train_loss": train_err,
+            "steps_run": 0, "stopped_at": 0, "width": 0, "hidden_units": int(t.hidden_units),
+            "params_per_member": 0, "train_size": int(train_size), "test_size": int(chunk.test_size),
+            "batch_size": 0, "steps": 0, "optimizer": chunk.series.learner,
+            "csq_queries": float(info.get("queries", math.nan)), "csq_tau": math.nan,
+            "log10_csq_queries": math.nan, "bound_queries": float(bound.queries),
+            "bound_log10_queries": math.nan if bound.log10_queries is None else float(bound.log10_queries),
+            "bound_tau": float(bound.tau), "bound_formula": str(bound.formula), "chunk_id": chunk.chunk_id,
+            "seconds": time.perf_counter() - s0, "device": "cpu",
+        }
+        for c in RUN_COLUMNS:
+            runs[c].append(row[c])
+    curves: dict[str, list[Any]] = {c: [] for c in CURVE_COLUMNS}
+    return ChunkResult(chunk.chunk_id, runs, curves, seconds=time.perf_counter() - t0)
+
+
 def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
-    """Train the chunk's ensemble and return its rows (see :data:`RUN_COLUMNS`, :data:`CURVE_COLUMNS`)."""
+    """Train the chunk's ensemble and return its rows (see :data:`RUN_COLUMNS`, :data:`CURVE_COLUMNS`).
+
+    A series with ``learner != "gd"`` runs that sample learner once per seed instead
+    (:data:`SAMPLE_LEARNERS`); its rows have ``lr`` NaN, no curves, and ``csq_queries`` holds the
+    number of statistical queries the learner asked (they need not be correlational).
+    """
+    if chunk.series.learner != "gd":
+        return _run_sample_learner_chunk(chunk, time.perf_counter())
     from ..families.base import get_task
     from ..learners.gd import TrainConfig, train_ensemble
 

@@ -169,7 +169,7 @@ from ..queries.oracles import Answer, Oracle, Query
 __all__ = [
     "InsufficientSamplesError", "reynolds_products", "support_query", "correlation_query",
     "exact_expectation", "adversarial_expectation", "EmpiricalOracle", "required_samples",
-    "query_bound", "SQPolynomialLearner", "SQLearnerResult", "csq_baseline",
+    "query_bound", "SQPolynomialLearner", "SQLearnerResult", "csq_baseline", "fit_from_samples",
 ]
 
 _TOL_FRACTION = 0.45
@@ -636,3 +636,21 @@ def csq_baseline(group: Any, k: int, oracle: Oracle, budget: int, tolerance: flo
     pred = (invariant_polynomial(G, kept, weights) if kept
             else HermitePolynomial(np.zeros((1, G.degree), dtype=np.int64), np.zeros(1)))
     return pred, len(reps)
+
+
+def fit_from_samples(group: Any, k: int, x: Any, y: Any) -> tuple[Callable[[Any], torch.Tensor], dict[str, Any]]:
+    """Run :class:`SQPolynomialLearner` on one fixed sample (an :class:`EmpiricalOracle`).
+
+    The learner answers whatever the sample size (``check_samples=False``): at a fixed budget a
+    too-small sample should show up as a failure, not as a refusal. Returns ``(predict, info)``
+    where ``predict(x [B, n]) -> [B]`` (torch, float64) and ``info`` has ``queries``,
+    ``samples_required`` (the documented requirement of the queries asked) and ``support``.
+    """
+    result = SQPolynomialLearner(group, k).fit(EmpiricalOracle(_np(x), _np(y)), check_samples=False)
+
+    def predict(x_new: Any) -> torch.Tensor:
+        return torch.as_tensor(result.predict(_np(x_new)), dtype=torch.float64)
+
+    info = {"queries": result.queries, "samples_required": result.samples_required,
+            "support": [list(V) for V, _ in result.support]}
+    return predict, info
