@@ -37,6 +37,22 @@ check_app = typer.Typer(
 app.add_typer(check_app, name="check")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        print(f"symhard {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main_options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Hard function classes, SQ/CSQ lower bounds and experiments for learning under symmetries."""
+
+
 def _register_commands() -> None:
     from .. import cli as pkg
 
