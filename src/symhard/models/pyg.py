@@ -129,13 +129,10 @@ def _member(layer: GraphConvLayer, member: int) -> int:
     return check_int(member, "member", min_value=0, max_value=layer.ensemble - 1)
 
 
-def graphconv_from_layer(layer: GraphConvLayer, member: int = 0):
-    """PyG ``GraphConv(aggr="add")`` holding member ``member`` of ``layer`` (pre-activation)."""
-    require_pyg()
-    from torch_geometric.nn import GraphConv
-
+def _conv_from_layer(cls, layer: GraphConvLayer, member: int):
+    """A PyG conv with ``lin_root`` = W_self and ``lin_rel`` = W_nbr (+ b) of one ensemble member."""
     m = _member(layer, member)
-    conv = GraphConv(layer.in_features, layer.out_features, aggr="add", bias=layer.b is not None)
+    conv = cls(layer.in_features, layer.out_features, aggr="add", bias=layer.b is not None)
     conv = conv.to(layer.W_self.dtype)
     with torch.no_grad():
         conv.lin_root.weight.copy_(layer.W_self[m].T)
@@ -143,6 +140,14 @@ def graphconv_from_layer(layer: GraphConvLayer, member: int = 0):
         if layer.b is not None:
             conv.lin_rel.bias.copy_(layer.b[m])
     return conv
+
+
+def graphconv_from_layer(layer: GraphConvLayer, member: int = 0):
+    """PyG ``GraphConv(aggr="add")`` holding member ``member`` of ``layer`` (pre-activation)."""
+    require_pyg()
+    from torch_geometric.nn import GraphConv
+
+    return _conv_from_layer(GraphConv, layer, member)
 
 
 def dense_graphconv_from_layer(layer: GraphConvLayer, member: int = 0):
@@ -150,12 +155,4 @@ def dense_graphconv_from_layer(layer: GraphConvLayer, member: int = 0):
     require_pyg()
     from torch_geometric.nn import DenseGraphConv
 
-    m = _member(layer, member)
-    conv = DenseGraphConv(layer.in_features, layer.out_features, aggr="add", bias=layer.b is not None)
-    conv = conv.to(layer.W_self.dtype)
-    with torch.no_grad():
-        conv.lin_root.weight.copy_(layer.W_self[m].T)
-        conv.lin_rel.weight.copy_(layer.W_nbr[m].T)
-        if layer.b is not None:
-            conv.lin_rel.bias.copy_(layer.b[m])
-    return conv
+    return _conv_from_layer(DenseGraphConv, layer, member)
