@@ -58,3 +58,17 @@ def test_rejects_non_power_of_two(bad):
         fwht(np.ones(bad))
     with pytest.raises(InvalidParameterError, match="power of 2"):
         fwht_torch(torch.ones(bad))
+
+
+def test_radix_passes_match_the_butterfly_and_stay_exact():
+    """The radix-64 matrix-product transform equals the int64 butterfly exactly on integer
+    tables (N = 2^15 needs three passes of different radix), and large tables fall back."""
+    from symhard.queries.walsh import fwht_butterfly
+
+    rng = np.random.default_rng(7)
+    a = rng.integers(-(2**20), 2**20, size=(2, 2**15))
+    assert np.array_equal(fwht(a), fwht_butterfly(a))
+    big = np.array([2**55, 1, -1, 3], dtype=np.int64)  # max|a|·N ≥ 2^52: exact int64 path
+    assert np.array_equal(fwht(big), np.array([2**55 + 3, 2**55 - 5, 2**55 - 1, 2**55 + 3]))
+    x = rng.standard_normal(2**13)
+    assert np.allclose(fwht(fwht(x)), 2**13 * x)  # H² = N·I
