@@ -84,8 +84,8 @@ def write_report(out_dir: Path, sections: Sequence[ReportSection], extra_section
                   "needs at least m(τ² − γ)/2 CSQ queries of tolerance τ (Szörényi 2009; Feldman 2017), so the "
                   "bound exceeds one query only once m ≫ 1/τ² (10⁴ members at τ = 0.01). The certificates above "
                   "are taken at sizes small enough to check exhaustively, where it is below one query (a negative "
-                  "log10) or vacuous (–, when γ ≥ τ²); each family's section below shows how the bound grows with "
-                  "the size of the class, which is what the theorems are about.", ""]
+                  "log10) or vacuous (–, when γ ≥ τ²); each family's section below shows how the class and its bound "
+                  "scale with the size, which is what the theorems are about.", ""]
     if errors:
         lines += ["## Errors", ""]
         lines += [f"- ERROR in family `{e.family}`: {e.error}" for e in errors]
