@@ -207,3 +207,17 @@ def test_bad_generators():
         PermutationGroup.cyclic(0)
     with pytest.raises(EnumerationLimitError, match="2\\^"):
         PermutationGroup.cyclic(40).boolean_orbit_labels()
+
+
+def test_as_group_checks_the_number_of_points():
+    from symhard.groups import as_group
+
+    G = PermutationGroup.cyclic(6)
+    assert as_group(G, 6) is G
+    assert as_group("dihedral:6", 6).order == 12
+    with pytest.raises(InvalidParameterError, match="acts on 6 points, but n == 7; the group must act on the n rows"):
+        as_group(G, 7, acting_on="rows")
+    with pytest.raises(InvalidParameterError, match="must be a PermutationGroup or a spec string"):
+        as_group(12, 12)
+    with pytest.raises(GroupSpecError):
+        as_group("cyclic:x", 3)

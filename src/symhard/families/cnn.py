@@ -73,7 +73,7 @@ import torch
 
 from .._random import as_generator, torch_generator
 from ..errors import InvalidParameterError, check_int, check_tau
-from ..groups import PermutationGroup, parse_group
+from ..groups import PermutationGroup, as_group
 from ..queries.arccos import activation_pair_expectation
 from ..queries.bounds import csq_pairwise_bound
 from . import _alternating_relu as ar
@@ -89,14 +89,7 @@ MAX_GROUP_ORDER = 50_000
 # ----------------------------------------------------------------------------- validation
 def resolve_group(group: Any, n: int) -> PermutationGroup:
     """``group`` (spec string or :class:`PermutationGroup`) checked to act on exactly n points."""
-    G = parse_group(group) if isinstance(group, str) else group
-    if not isinstance(G, PermutationGroup):
-        raise InvalidParameterError(f"group must be a spec string such as 'cyclic:{n}' or a PermutationGroup, not {type(group).__name__}.")
-    if G.degree != n:
-        raise InvalidParameterError(
-            f"group {G.name} acts on {G.degree} points, but n == {n}; the group must act on the n input rows "
-            f"(e.g. cyclic:{n} or dihedral:{n})."
-        )
+    G = as_group(group, n, acting_on="input rows")
     if G.order > MAX_GROUP_ORDER:
         raise InvalidParameterError(
             f"group {G.name} has order {G.order}; the cnn family sums over the group and allows |G| <= {MAX_GROUP_ORDER}."

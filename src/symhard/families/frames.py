@@ -52,7 +52,7 @@ import torch
 
 from .._random import as_generator, torch_generator
 from ..errors import InvalidParameterError, check_float, check_int, check_tau
-from ..groups import PermutationGroup, parse_group
+from ..groups import PermutationGroup, as_group
 from ..groups.frames import Frame, default_frame, frame_average
 from ..queries.arccos import network_gram
 from ..queries.bounds import csq_pairwise_bound
@@ -67,14 +67,7 @@ MAX_K = 10
 # ----------------------------------------------------------------------------- validation
 def resolve_group(group: Any, n: int) -> PermutationGroup:
     """``group`` (spec or PermutationGroup) checked to act on exactly n points."""
-    G = parse_group(group) if isinstance(group, str) else group
-    if not isinstance(G, PermutationGroup):
-        raise InvalidParameterError(f"group must be a spec string such as 'cyclic:{n}' or a PermutationGroup, not {type(group).__name__}.")
-    if G.degree != n:
-        raise InvalidParameterError(
-            f"group {G.name} acts on {G.degree} points, but n == {n}; the group must act on the n input coordinates."
-        )
-    return G
+    return as_group(group, n, acting_on="input coordinates")
 
 
 def check_k(k: Any, n: int) -> int:

@@ -91,7 +91,7 @@ from ..errors import (
     check_int,
     check_tau,
 )
-from ..groups import PermutationGroup, parse_group
+from ..groups import PermutationGroup, as_group
 from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
 
 __all__ = [
@@ -115,18 +115,7 @@ def resolve_group(group: Any, n: int | None = None, name: str = "group") -> Perm
     Raises :class:`InvalidParameterError` when ``n`` is given and the group acts on another
     number of points.
     """
-    if isinstance(group, str):
-        group = parse_group(group)
-    if not isinstance(group, PermutationGroup):
-        raise InvalidParameterError(
-            f"{name} must be a PermutationGroup or a spec string such as 'cyclic:12', not {type(group).__name__}."
-        )
-    if n is not None and group.degree != n:
-        raise InvalidParameterError(
-            f"{name} {group.name} acts on {group.degree} points, but the inputs have n == {n} coordinates; "
-            "the group must act on exactly n points."
-        )
-    return group
+    return as_group(group, n, name=name, acting_on="coordinates")
 
 
 def _check_k(k: Any, n: int) -> int:

@@ -17,7 +17,7 @@ from ._permutation import (
     inverse as inverse,
     parse_cycles as parse_cycles,
 )
-from ._spec import parse_group as parse_group
+from ._spec import as_group as as_group, parse_group as parse_group
 from .frames import (
     CyclicArgmaxFrame as CyclicArgmaxFrame,
     Frame as Frame,
@@ -28,7 +28,7 @@ from .frames import (
 )
 
 __all__ = [
-    "PermutationGroup", "parse_group", "parse_cycles", "compose", "inverse", "cycle_type",
+    "PermutationGroup", "parse_group", "as_group", "parse_cycles", "compose", "inverse", "cycle_type",
     "act_on_vectors", "act_on_rows", "act_on_graphs", "act_on_subsets", "act_on_masks",
     "masks_to_pm1", "pm1_to_masks", "DEFAULT_ELEMENT_CAP",
     "Frame", "SortFrame", "CyclicArgmaxFrame", "LexMinFrame", "default_frame", "frame_average",

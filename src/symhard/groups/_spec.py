@@ -58,3 +58,23 @@ def parse_group(spec: str) -> PermutationGroup:
             raise GroupSpecError(f"malformed group spec {spec!r}: blocks needs SPEC+SPEC.")
         return PermutationGroup.on_blocks([parse_group(p) for p in parts])
     raise GroupSpecError(f"unknown group kind {kind!r} in {spec!r}; allowed: {ALLOWED}.")
+
+
+def as_group(group: object, n: int | None = None, *, name: str = "group", acting_on: str = "points") -> PermutationGroup:
+    """A :class:`PermutationGroup` from a group or a spec string, checked to act on exactly ``n`` points.
+
+    ``acting_on`` names what the points are in the error message (e.g. ``"input rows"``).
+    Raises :class:`~symhard.errors.InvalidParameterError` (a spec error for malformed strings).
+    """
+    G = parse_group(group) if isinstance(group, str) else group
+    if not isinstance(G, PermutationGroup):
+        example = f"cyclic:{n}" if n is not None else "cyclic:12"
+        raise InvalidParameterError(
+            f"{name} must be a PermutationGroup or a spec string such as {example!r}, not {type(group).__name__}."
+        )
+    if n is not None and G.degree != n:
+        raise InvalidParameterError(
+            f"{name} {G.name} acts on {G.degree} points, but n == {n}; the group must act on the n {acting_on} "
+            f"(e.g. cyclic:{n} or dihedral:{n})."
+        )
+    return G
