@@ -14,7 +14,7 @@ from torch import nn
 
 from symhard import bench
 from symhard.errors import InvalidParameterError, SymhardError
-from symhard.families.base import LowerBound, _TASKS, register_task
+from symhard.families.base import LowerBound, register_task, unregister_task
 from symhard.groups import PermutationGroup
 
 REPO = Path(__file__).resolve().parents[1]
@@ -69,7 +69,7 @@ class _EnsDeepSet(nn.Module):
 def sum_task():
     register_task("bench-test-sum")(lambda v, role, seed, **o: _SumTask(v, role, seed))
     yield "bench-test-sum"
-    _TASKS.pop("bench-test-sum", None)
+    unregister_task("bench-test-sum")
 
 
 class _DeepSet(nn.Module):

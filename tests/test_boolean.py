@@ -51,7 +51,7 @@ def test_invariant_parities_are_exactly_orthonormal_by_brute_force():
     assert cert.members == len(funcs) == 7  # C(8,3)/8: 3 does not divide 8, so every orbit has 8 members
     assert cert.max_offdiag_corr == 0.0 and cert.min_norm == 1.0
     assert cert.extra["walsh_support_exact"] and cert.extra["offdiag_inner_products_zero"]
-    assert cert.lower_bound.queries == pytest.approx(7 * 0.05**2 / 2)
+    assert cert.lower_bound.queries == pytest.approx((7 - 1) * 0.05**2)  # (m-1)(τ²-γ)/(1-γ), γ = 0
     # invariance of every member under the generators
     for f in funcs:
         for g in G.generators:
@@ -133,7 +133,7 @@ def test_enumeration_cap_and_bad_parameters():
         BooleanParity().certificate(group="cyclic:24", degree=2)
     with pytest.raises(EnumerationLimitError):
         BooleanRandom().certificate(group="cyclic:21")
-    with pytest.raises(InvalidParameterError, match="degree"):
+    with pytest.raises(InvalidParameterError, match="k == 7, must be <= 6"):
         BooleanParity().certificate(group="cyclic:6", degree=7)
     with pytest.raises(InvalidParameterError, match="tau"):
         BooleanRandom().certificate(group="cyclic:6", tau=2.0)

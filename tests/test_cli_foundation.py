@@ -32,7 +32,8 @@ def _run(argv, capsys):
     (["check", "boolean-random", "--tau", "0"], "tau"),
     (["check", "boolean-parity", "--tau", "1.5"], "tau"),
     (["check", "boolean-parity", "--tau", "-0.1"], "tau"),
-    (["check", "boolean-parity", "--degree", "11"], "degree"),
+    (["check", "boolean-parity", "--degree", "11"], "k == 11, must be <= 10"),
+    (["check", "boolean-parity", "--k", "-1"], "k must be an integer >= 0"),
     (["groups", "orbits", "dihedral:", "--on", "boolean"], "group spec"),
     (["groups", "orbits", "cyclic:6", "--on", "cube"], "--on"),
     (["groups", "orbits", "cyclic:6", "--on", "subsets"], "--k"),
@@ -62,7 +63,7 @@ def test_boolean_parity_json(capsys):
     assert d["orbit_count"] == d["orbit_count_burnside"] == 12  # C(10,3) = 120 = 12 orbits of 10
     assert d["max_offdiag_corr"] == 0 and d["max_offdiag_corr_stderr"] == 0 and d["min_norm"] == 1
     assert d["realization_error"] < 1e-12
-    assert d["lower_bound"]["queries"] == pytest.approx(12 * 0.01**2 / 2)
+    assert d["lower_bound"]["queries"] == pytest.approx((12 - 1) * 0.01**2)  # (m-1)(τ²-γ)/(1-γ), γ = 0
 
 
 def test_boolean_random_json_and_table(capsys):
@@ -93,7 +94,7 @@ def test_groups_orbits_and_info(capsys):
 class _Broken(Family):
     name = "broken-test-family"
 
-    def certificate(self, **params):
+    def _certify(self, **params):
         raise RuntimeError("no certificate")
 
     def report_section(self, out_dir, quick=True):
@@ -103,7 +104,7 @@ class _Broken(Family):
 class _Small(Family):
     name = "small-test-family"
 
-    def certificate(self, **params):
+    def _certify(self, **params):
         from symhard.families.boolean import BooleanParity
 
         return BooleanParity().certificate(group="cyclic:6", degree=2)

@@ -195,7 +195,7 @@ def test_certificate_and_pairwise_bound():
     assert d["realization_error"] < 1e-10
     gamma = d["max_offdiag_corr"]
     assert 0 < gamma < 1
-    assert d["lower_bound"]["queries"] == pytest.approx(6 * (0.81 - gamma) / 2)
+    assert d["lower_bound"]["queries"] == pytest.approx((6 - 1) * (0.81 - gamma) / (1 - gamma))
     assert d["group_order"] == 20
     assert d["min_norm"] ** 2 == pytest.approx(d["min_norm_sq"])
     assert d["max_offdiag_corr"] <= d["corr_hermite_bound"] + 1e-12

@@ -187,7 +187,7 @@ def test_certificate_frames():
     assert d["realization_error"] < 1e-10
     assert d["max_offdiag_corr"] < 1e-12
     assert d["min_norm_sq"] > 5 * d["min_norm_sq_stderr"]
-    assert d["lower_bound"]["queries"] == pytest.approx(4 * (0.25 - d["max_offdiag_corr"]) / 2)
+    assert d["lower_bound"]["queries"] == pytest.approx((4 - 1) * (0.25 - d["max_offdiag_corr"]) / (1 - d["max_offdiag_corr"]))
     np.testing.assert_allclose(d["unaveraged_norm_sq"], 2 - 4 / math.pi, rtol=1e-12)  # f_S = |u| − |v|, u, v iid N(0,1)
 
 
@@ -215,4 +215,4 @@ def test_frames_task_contract():
         assert y.shape == (4000,) and abs(float((y.double() ** 2).mean()) - 1) < 0.15
         model = task.make_model(2, 8, torch.Generator().manual_seed(0))
         assert model(x[:5]).shape == (2, 5)
-    assert hard.lower_bound(0.5).queries == pytest.approx(PermutationGroup.cyclic(8).orbit_count_subsets(2) * 0.25 / 2)
+    assert hard.lower_bound(0.5).queries == pytest.approx((PermutationGroup.cyclic(8).orbit_count_subsets(2) - 1) * 0.25)

@@ -134,7 +134,7 @@ def test_certificate_exact_and_bound_formula():
     brute = max(abs(b) for S, b in _brute_biases_window(7, W))
     assert cert.method == "exact" and cert.members == 7 and cert.realization_error == 0.0
     assert abs(cert.max_offdiag_corr - brute) < 1e-12
-    assert abs(cert.lower_bound.queries - 7 * (0.81 - brute) / 2) < 1e-9
+    assert abs(cert.lower_bound.queries - (7 - 1) * (0.81 - brute) / (1 - brute)) < 1e-9
     assert cert.extra["parity_affine_dim"] == 5
 
 

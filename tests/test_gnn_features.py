@@ -94,7 +94,7 @@ def test_certificate_exact_and_mc():
     cert = fam.certificate(d=8, k=4, nodes=4, members=6, tau=0.9)
     assert cert.method == "exact" and cert.realization_error < 1e-10
     assert abs(cert.extra["overlap_slope"] - 4) < 0.1
-    assert abs(cert.lower_bound.queries - 6 * (0.81 - cert.max_offdiag_corr) / 2) < 1e-12
+    assert abs(cert.lower_bound.queries - (6 - 1) * (0.81 - cert.max_offdiag_corr) / (1 - cert.max_offdiag_corr)) < 1e-12
     mc = fam.certificate(d=8, k=4, nodes=4, members=6, tau=0.9, mc=True, samples=4000)
     assert mc.method == "mc" and mc.max_offdiag_corr_stderr > 0
 
@@ -113,13 +113,13 @@ def test_task_contract():
 
 
 def test_bad_input_errors_and_cli(capsys):
-    with pytest.raises(InvalidParameterError, match="odd k"):
+    with pytest.raises(InvalidParameterError, match="k must be an even integer >= 2; got 3"):
         gf.GNNFeatures().certificate(d=8, k=3)
-    with pytest.raises(InvalidParameterError, match="d must be >= 2"):
+    with pytest.raises(InvalidParameterError, match="d must be an integer >= 2; got 1"):
         gf.GNNFeatures().certificate(d=1)
     with pytest.raises(InvalidParameterError, match="d >= 4"):
         gf.frames_with_overlap(np.eye(3)[:, :2], [0.5])
-    for argv, msg in ((["--k", "5"], "odd k"), (["--d", "1"], "d must be >= 2")):
+    for argv, msg in ((["--k", "5"], "k must be an even integer >= 2"), (["--d", "1"], "d must be an integer >= 2")):
         with pytest.raises(SystemExit) as e:
             main(["check", "gnn-features", *argv])
         assert e.value.code == 2

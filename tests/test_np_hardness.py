@@ -145,6 +145,14 @@ def test_evaluate_gnn_matches_numpy_reference(rng):
     d = reduce_instance(inst)
     w = rng.normal(size=d.dim)
     np.testing.assert_allclose(evaluate_gnn(d, w), numpy_gnn(d.adjacency, d.features, w), rtol=0, atol=1e-12)
+    # the same function as the library's GNN architecture with W = w[:, None], a = [1]
+    import torch
+
+    from symhard.models.gnn import one_hidden_layer_gnn
+
+    net = one_hidden_layer_gnn(torch.from_numpy(d.features), torch.from_numpy(d.adjacency),
+                               torch.from_numpy(w)[:, None], torch.ones(1, dtype=torch.float64)).numpy()
+    np.testing.assert_allclose(evaluate_gnn(d, w), net, rtol=0, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -213,11 +213,14 @@ def test_make_oracle_and_kind_checks():
 # ----------------------------------------------------------------------------- bounds
 def test_csq_pairwise_bound_formula_and_vacuous_case():
     lb = csq_pairwise_bound(1000, 0.001, 0.1)
-    assert lb.queries == pytest.approx(1000 * (0.01 - 0.001) / 2)
-    assert lb.tau == 0.1 and "Szorenyi" in lb.formula
+    assert lb.queries == pytest.approx((1000 - 1) * (0.01 - 0.001) / (1 - 0.001))
+    assert lb.tau == 0.1 and "counting lemma" in lb.formula and lb.kind == "csq-counting"
+    assert lb.inputs == {"m": 1000, "gamma": 0.001, "tau": 0.1} and "(1 - gamma)/2" in lb.condition
     assert csq_pairwise_bound(1000, 0.02, 0.1).queries == 0.0
+    assert csq_pairwise_bound(1, 0.0, 0.5).queries == 0.0  # one member: nothing to learn
+    assert csq_pairwise_bound(1, 0.0, 0.5).vacuous
     huge = csq_pairwise_bound(2**3000, 0.0, 0.5)
-    exact_log10 = 3000 * math.log10(2) + math.log10(0.125)
+    exact_log10 = 3000 * math.log10(2) + math.log10(0.25)
     assert huge.log10_queries == pytest.approx(exact_log10, rel=1e-12)
     assert huge.queries == math.inf
     with pytest.raises(InvalidParameterError):
@@ -226,14 +229,29 @@ def test_csq_pairwise_bound_formula_and_vacuous_case():
         csq_pairwise_bound(10, 0.0, 0.0)
 
 
+def test_spectral_bound_is_never_weaker_than_gershgorin():
+    from symhard.queries.bounds import csq_spectral_bound
+
+    m, gamma, tau = 500, 0.001, 0.1
+    g = csq_pairwise_bound(m, gamma, tau)
+    # Gershgorin: lambda_max <= 1 + (m - 1) gamma; the spectral form at that lambda is weaker
+    s_gersh = csq_spectral_bound(m, 1 + (m - 1) * gamma, tau)
+    assert s_gersh.queries == pytest.approx((m - 1) * tau**2 / (1 + (m - 1) * gamma))
+    # an orthonormal class (lambda = 1) gets (m - 1) tau^2 at every tau, where the gamma form agrees
+    assert csq_spectral_bound(m, 1.0, tau).queries == pytest.approx(csq_pairwise_bound(m, 0.0, tau).queries)
+    # the spectral form never vanishes while the gamma form does once tau^2 <= gamma
+    assert csq_pairwise_bound(m, 0.02, tau).vacuous and not csq_spectral_bound(m, 5.0, tau).vacuous
+    assert g.queries > 0
+
+
 def test_other_bounds():
-    assert sq_dimension_bound(1024, 0.1).queries == pytest.approx((1024 * 0.01 - 1) / 2)
-    assert sq_dimension_bound(2**400, 0.1).log10_queries == pytest.approx(400 * math.log10(2) - 2 - math.log10(2))
+    assert sq_dimension_bound(1024, 0.1).queries == pytest.approx(1024 * 0.01 - 1)
+    assert sq_dimension_bound(2**400, 0.1).log10_queries == pytest.approx(400 * math.log10(2) - 2)
     assert sq_dimension_bound(50, 0.1).queries == 0.0
     lb = pairwise_independence_bound(float(Fraction(1, 1000)), 0.05, advantage=0.5)
     assert lb.queries == pytest.approx(0.5 * 0.0025 * 1000)
     qt = queries_or_tolerance(10**6, 0.001)
-    assert qt.queries == pytest.approx(500.0) and qt.tau == pytest.approx(math.sqrt(0.001 + 0.001))
+    assert qt.queries == pytest.approx((10**6 - 1) / 1000) and qt.tau == pytest.approx(math.sqrt(0.001 + 0.999 * 0.001))
     # consistency: at tau*, the pairwise bound gives exactly the queries of the "or" form
     assert csq_pairwise_bound(10**6, 0.001, qt.tau).queries == pytest.approx(qt.queries)
 
@@ -260,7 +278,7 @@ def test_finite_and_exact_gram_against_brute_force(rng):
     assert s.max_offdiag_corr == pytest.approx(off.max())
     assert s.min_norm == pytest.approx(np.sqrt(np.diag(raw)).min())
     assert s.method == "exact" and s.max_offdiag_corr_stderr == 0.0
-    assert s.lower_bound(0.9).queries == pytest.approx(4 * (0.81 - off.max()) / 2)
+    assert s.lower_bound(0.9).queries == pytest.approx((4 - 1) * (0.81 - off.max()) / (1 - off.max()))
     from symhard.errors import DegenerateMemberError
 
     with pytest.raises(DegenerateMemberError):

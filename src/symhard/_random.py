@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import numbers
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from .errors import InvalidParameterError
+
+if TYPE_CHECKING:  # torch is imported only by the functions that need it
+    import torch
 
 SeedLike = int | np.random.Generator | None
 
@@ -31,8 +35,10 @@ def as_generator(seed: SeedLike) -> np.random.Generator:
     )
 
 
-def torch_generator(seed: int | torch.Generator, device: str | torch.device = "cpu") -> torch.Generator:
+def torch_generator(seed: "int | torch.Generator", device: "str | torch.device" = "cpu") -> "torch.Generator":
     """A :class:`torch.Generator` on ``device`` seeded with ``seed`` (or ``seed`` itself)."""
+    import torch
+
     if isinstance(seed, torch.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:

@@ -20,6 +20,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as _click_exc
 
 from ..errors import SymhardError
+from ._generated import LazyFamilyGroup
 
 app = typer.Typer(
     name="symhard",
@@ -30,6 +31,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 check_app = typer.Typer(
+    cls=LazyFamilyGroup,
     help="Print the machine-checked certificate of a hard family (--json for scripts).",
     no_args_is_help=True,
     rich_markup_mode=None,

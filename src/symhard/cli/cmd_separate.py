@@ -37,19 +37,3 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
                     else f"{r['steps']} steps, best lr {r['lr']:g}")
             rows.append((name, f"test error {r['test_error']:.4g}, {used}, {r['seconds']:.1f} s"))
         print_table("symhard separate", rows)
-
-    @check_app.command("polynomials")
-    def check_polynomials(
-        group: str = typer.Option("cyclic:16", "--group", help="Permutation group."),
-        k: int = typer.Option(3, "--k", help="Degree of the multilinear orbit sums."),
-        members: int = typer.Option(16, "--members", help="Orbit sums in the certificate."),
-        tau: float = typer.Option(0.01, "--tau", help="Query tolerance of the bound."),
-        seed: int = typer.Option(0, "--seed"),
-        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
-    ) -> None:
-        """Certificate of the invariant-polynomial hard class."""
-        from ..families.polynomials import PolynomialsFamily
-        from ._common import emit_certificate
-
-        emit_certificate(PolynomialsFamily().certificate(group=group, k=k, members=members, tau=tau, seed=seed),
-                         as_json)

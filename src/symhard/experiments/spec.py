@@ -297,6 +297,11 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
         options = s.get("options", {})
         if not isinstance(options, dict):
             raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
+        if tasks is not None:  # the task's declaration checks names, types and ranges
+            spec_task = tasks[task]
+            options = spec_task.validate_options(options, where=f"{source}: {where}.options.", defaults=False)
+            for v in values:
+                spec_task.validate_value(v, where=f"{source}: {where}.values: ")
         w = s.get("width")
         n_train = s.get("train_size")
         kind = s.get("learner", "gd")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InvalidParameterError, check_int
-from ..queries.arccos import activation_pair_expectation
+from ..queries.activations import apply_activation, check_activation, gaussian_pair_expectation
 
 ACTIVATIONS = ("relu", "abs")
 
@@ -59,11 +59,9 @@ def signs(k: int) -> np.ndarray:
 
 
 def activation_fn(activation: str):
-    if activation == "relu":
-        return lambda z: np.maximum(z, 0.0)
-    if activation == "abs":
-        return np.abs
-    raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
+    """σ as a numpy function (one of :data:`ACTIVATIONS`, from :mod:`symhard.queries.activations`)."""
+    activation = check_activation(activation, ACTIVATIONS)
+    return lambda z: apply_activation(activation, z)
 
 
 def F_k(u, k: int, activation: str = "relu") -> np.ndarray:
@@ -81,7 +79,7 @@ def norm_sq(k: int, activation: str = "relu") -> float:
     """
     D = directions(k)
     a = signs(k)
-    K = activation_pair_expectation(activation)(D.T @ D, 1.0, 1.0)
+    K = gaussian_pair_expectation(activation)(D.T @ D, 1.0, 1.0)
     return float(a @ K @ a)
 
 

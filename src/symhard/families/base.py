@@ -1,17 +1,27 @@
-"""The contracts every hard family implements: certificates, report sections and learning tasks.
+r"""The contract every hard family implements, and the registry that the CLI, specs, bench and docs read.
 
 A *family* (one module per result of the paper in :mod:`symhard.families`) is a set of target
-functions that a symmetric architecture expresses. It provides
+functions that a symmetric architecture expresses. Its class declares, once:
 
-* ``certificate(**params) -> Certificate``: the machine-checked evidence (realization error of
-  the network weights, normalized Gram summary, the lower bound it implies);
-* ``report_section(out_dir, quick) -> ReportSection``: tables and figures for the report;
-* learning tasks (:class:`LearningTask`) for the experiments, registered by name with
-  :func:`register_task`.
+* ``params``: the certificate's parameters (:class:`~symhard.parameters.Param`), from which
+  ``symhard check FAMILY`` builds its flags and ``symhard families --json`` its description;
+* ``symmetry`` and ``bound``: the group and how it acts, and which bound of
+  :mod:`symhard.queries.bounds` the certificate computes;
+* ``task``: the experiment task (:class:`TaskSpec`: the hardness parameter, the options and a
+  factory), validated against its declaration by the spec loader and ``symhard bench``;
 
-Families register themselves with :func:`register_family`; the registry is filled by
-importing every module of :mod:`symhard.families` (:func:`all_families`), so a new family is
-a new module and nothing else needs editing.
+and implements
+
+* ``_certify(**params) -> Certificate``: the machine-checked evidence (``certificate()`` validates
+  the parameters first);
+* ``report_section(quick) -> Section``: text, certificates, tables and figure *data*
+  (:mod:`symhard.sections`; only the report layer draws);
+* ``contract_case(seed) -> ContractCase``: a small instance on which the registry-wide contract
+  tests check that the network built from the weights equals the target, that the target is
+  invariant under the group, that the Gram matrix is a correlation matrix and that the bound is
+  the documented formula.
+
+Adding a family is one module and one line of :data:`symhard.families.REGISTRY`.
 """
 
 from __future__ import annotations
@@ -19,71 +29,76 @@ from __future__ import annotations
 import abc
 import importlib
 import json
-import math
-import pkgutil
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, Sequence
 
-import numpy as np
-
+from .._json import jsonable
 from ..errors import InvalidParameterError
+from ..parameters import Param, resolve_params
+from ..queries.bounds import LowerBound
+from ..sections import Section
+
+if TYPE_CHECKING:
+    from ..groups import PermutationGroup
+    from ..queries.gram import GramSummary
+
+__all__ = [
+    "ROLES", "check_role", "Certificate", "LowerBound", "Section", "ReportSection", "TaskSpec", "LearningTask",
+    "ContractCase", "Family", "register_family", "all_families", "family_names", "get_family", "register_task",
+    "unregister_task", "all_tasks", "get_task",
+]
+
+_jsonable = jsonable  # the name older modules import
+
+#: The two roles of a learning task: a member of the hard class, or a control the same learner learns.
+ROLES = ("hard", "control")
+
+#: How a permutation acts on one input of a task (axis 0 is the batch): ``"rows"`` permutes axis 1
+#: (coordinates of ``x[B, n]``, rows of ``X[B, n, d]``), ``"graph"`` permutes axes 1 and 2 together
+#: (adjacency ``A[B, n, n]``).
+INPUT_ACTIONS = ("rows", "graph")
 
 
-def _jsonable(value: Any) -> Any:
-    """Convert numpy scalars/arrays, Fractions and Paths into JSON-friendly values."""
-    from fractions import Fraction
-
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (np.floating, float)):
-        v = float(value)
-        return v if math.isfinite(v) else (None if v != v else ("inf" if v > 0 else "-inf"))
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, Fraction):
-        return float(value)
-    if isinstance(value, Path):
-        return str(value)
-    return value
+def check_role(role: Any) -> str:
+    """``role`` if it is ``"hard"`` or ``"control"``, else :class:`InvalidParameterError`."""
+    if role not in ROLES:
+        raise InvalidParameterError(f"role must be one of {', '.join(ROLES)}; got {role!r}.")
+    return role
 
 
-@dataclass
-class LowerBound:
-    """A query lower bound: ``queries`` queries of tolerance ``tau`` are necessary.
-
-    ``queries`` may be astronomically large; it is a float (``inf`` allowed) so that it
-    survives JSON. ``formula`` states, in words and symbols, how it was computed.
-    """
-
-    queries: float
-    tau: float
-    formula: str
-    log10_queries: float | None = None
-
-    def __post_init__(self) -> None:
-        if self.log10_queries is None:
-            q = float(self.queries)
-            self.log10_queries = math.log10(q) if q > 0 and math.isfinite(q) else (None if q <= 0 else math.inf)
+# ------------------------------------------------------------------------------ certificates
+CERTIFICATE_METHODS = ("exact", "mc", "mixed")
 
 
 @dataclass
 class Certificate:
     """Machine-checked evidence for one family at given sizes (the common JSON format).
 
-    Every ``symhard check FAMILY --json`` prints :meth:`to_dict` of one certificate. The
-    ``extra`` mapping holds the family's own keys; they are written beside the common ones.
+    Common keys, with the same meaning in every family:
+
+    ``members``
+        the number of class members the certificate (and its bound) covers: the class size m;
+        ``extra["members_checked"]`` says how many were checked numerically when fewer;
+    ``realization_error``
+        max |network built from the weights − target| over the inputs tried (``None`` when not
+        evaluated, with the reason in ``extra``);
+    ``max_offdiag_corr`` ± ``max_offdiag_corr_stderr``
+        the largest normalized correlation between two distinct members (γ);
+    ``min_norm``
+        the smallest *normalized* norm ‖f‖/‖f‖_target-scale among the members (1 when every
+        member is a unit-norm function);
+    ``method``
+        ``"exact"``, ``"mc"`` (Monte Carlo with standard errors) or ``"mixed"`` (then
+        ``extra["methods"]`` says which quantity used which);
+    ``lower_bound``
+        the bound the theorem gives for the whole class at tolerance τ.
+
+    ``extra`` holds the family's own keys; they are written beside the common ones.
     """
 
     family: str
     params: dict[str, Any]
-    method: str  # "exact" or "mc"
+    method: str
     members: int
     realization_error: float | None
     max_offdiag_corr: float
@@ -98,8 +113,9 @@ class Certificate:
     )
 
     def __post_init__(self) -> None:
-        if self.method not in ("exact", "mc"):
-            raise InvalidParameterError(f"certificate method must be 'exact' or 'mc', got {self.method!r}.")
+        if self.method not in CERTIFICATE_METHODS:
+            raise InvalidParameterError(
+                f"certificate method must be one of {', '.join(CERTIFICATE_METHODS)}, got {self.method!r}.")
         clash = set(self.extra) & set(self.COMMON_KEYS)
         if clash:
             raise InvalidParameterError(f"extra keys {sorted(clash)} clash with the common certificate keys.")
@@ -108,10 +124,31 @@ class Certificate:
         d = {k: getattr(self, k) for k in self.COMMON_KEYS}
         d["lower_bound"] = asdict(self.lower_bound)
         d.update(self.extra)
-        return _jsonable(d)
+        return jsonable(d)
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Certificate":
+        """Inverse of :meth:`to_dict` (``Certificate.from_dict(c.to_dict()).to_dict() == c.to_dict()``)."""
+        missing = [k for k in cls.COMMON_KEYS if k not in d]
+        if missing:
+            raise InvalidParameterError(f"a certificate needs the keys {', '.join(missing)}.")
+
+        def number(v: Any) -> Any:
+            return float(v) if v in ("inf", "-inf") else (float("nan") if v is None else v)
+
+        lb = dict(d["lower_bound"])
+        lb["queries"] = number(lb["queries"])
+        bound = LowerBound(**lb)
+        if lb.get("log10_queries") is None:
+            bound.log10_queries = None
+        extra = {k: v for k, v in d.items() if k not in cls.COMMON_KEYS}
+        return cls(family=d["family"], params=dict(d["params"]), method=d["method"], members=d["members"],
+                   realization_error=d["realization_error"], max_offdiag_corr=number(d["max_offdiag_corr"]),
+                   max_offdiag_corr_stderr=number(d["max_offdiag_corr_stderr"]), min_norm=number(d["min_norm"]),
+                   lower_bound=bound, extra=extra)
 
     def rows(self) -> list[tuple[str, str]]:
         """(key, value) rows for a readable table."""
@@ -130,78 +167,16 @@ class Certificate:
         rows.append(("lower_bound.log10_queries", fmt(lb["log10_queries"])))
         rows.append(("lower_bound.tau", fmt(lb["tau"])))
         rows.append(("lower_bound.formula", lb["formula"]))
+        if lb.get("condition"):
+            rows.append(("lower_bound.condition", lb["condition"]))
         return rows
 
 
-@dataclass
-class ReportSection:
-    """What one family contributes to ``report.md``: Markdown text, certificates, figures."""
-
-    title: str
-    text: str
-    certificates: list[Certificate] = field(default_factory=list)
-    figures: list[Path] = field(default_factory=list)  # PNG files written into the report folder
+#: Older name of :class:`~symhard.sections.Section`.
+ReportSection = Section
 
 
-class Family(abc.ABC):
-    """Base class of the hard families (subclass and decorate with :func:`register_family`).
-
-    Class attributes
-    ----------------
-    name : str
-        The registry and CLI name, e.g. ``"boolean-parity"``.
-    summary : str
-        One line: the class of functions.
-    theorem : str
-        One line: the theorem and its bound as a formula.
-    """
-
-    name: ClassVar[str] = ""
-    summary: ClassVar[str] = ""
-    theorem: ClassVar[str] = ""
-
-    @abc.abstractmethod
-    def certificate(self, **params: Any) -> Certificate:
-        """The certificate of the family at the sizes in ``params``."""
-
-    @abc.abstractmethod
-    def report_section(self, out_dir: Path, quick: bool = True) -> ReportSection:
-        """Certificates and figures for the report, written into ``out_dir``."""
-
-
-_FAMILIES: dict[str, type[Family]] = {}
-
-
-def register_family(cls: type[Family]) -> type[Family]:
-    """Class decorator: add a :class:`Family` subclass to the registry under ``cls.name``."""
-    if not cls.name:
-        raise InvalidParameterError(f"family class {cls.__name__} needs a non-empty name.")
-    _FAMILIES[cls.name] = cls
-    return cls
-
-
-def _import_family_modules() -> None:
-    from .. import families as pkg
-
-    for info in pkgutil.iter_modules(pkg.__path__):
-        if not info.name.startswith("_") and info.name != "base":
-            importlib.import_module(f"{pkg.__name__}.{info.name}")
-
-
-def all_families() -> dict[str, type[Family]]:
-    """Every registered family, by name (imports all family modules once)."""
-    _import_family_modules()
-    return dict(sorted(_FAMILIES.items()))
-
-
-def get_family(name: str) -> type[Family]:
-    families = all_families()
-    if name not in families:
-        raise InvalidParameterError(f"unknown family {name!r}; allowed: {', '.join(families)}.")
-    return families[name]
-
-
-# ---------------------------------------------------------------------------- learning tasks
+# ------------------------------------------------------------------------------ learning tasks
 class LearningTask(Protocol):
     """One target function with its input distribution and a model of its own architecture.
 
@@ -213,6 +188,8 @@ class LearningTask(Protocol):
     param_name : str   the hardness parameter swept, e.g. ``"d"``
     param_value : int  its value
     hidden_units : int number of hidden units of the target network (width multiples refer to it)
+    group : PermutationGroup      the symmetry group of the task (optional for plugin tasks)
+    input_actions : tuple of str  how the group acts on each input, ``"rows"`` or ``"graph"``
 
     Methods
     -------
@@ -240,25 +217,203 @@ class LearningTask(Protocol):
 
 
 TaskFactory = Callable[..., LearningTask]
-_TASKS: dict[str, TaskFactory] = {}
 
 
-def register_task(name: str) -> Callable[[TaskFactory], TaskFactory]:
-    """Decorator: register ``factory(param_value, role, seed, **options) -> LearningTask``."""
+@dataclass(frozen=True)
+class TaskSpec:
+    """The declaration of a learning task: its name, hardness parameter, options and factory.
+
+    ``param`` validates the swept value (``None``: any positive integer, for plugin tasks);
+    ``options`` validates the keyword options (``None``: passed through unchecked, for plugin
+    tasks that declare nothing). Calling the spec, ``spec(value, role, seed, **options)``,
+    validates everything and then calls ``factory``.
+    """
+
+    name: str
+    factory: TaskFactory
+    param: Param | None = None
+    options: tuple[Param, ...] | None = None
+    summary: str = ""
+
+    def validate_options(self, options: dict[str, Any], where: str = "", defaults: bool = True) -> dict[str, Any]:
+        """The options checked against the declaration, with the declared defaults filled in."""
+        if self.options is None:
+            return dict(options)
+        return resolve_params(self.options, options, where=where or f"task {self.name}: option ", defaults=defaults)
+
+    def validate_value(self, value: Any, where: str = "") -> int:
+        if self.param is None:
+            return Param("value", "int", low=1).validate(value, where or f"task {self.name}: ")
+        return self.param.validate(value, where or f"task {self.name}: ")
+
+    def __call__(self, value: Any, role: str, seed: int, **options: Any) -> LearningTask:
+        value = self.validate_value(value)
+        check_role(role)
+        opts = self.validate_options(options)
+        return self.factory(value, role, seed, **opts)
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "summary": self.summary,
+                "param": None if self.param is None else self.param.to_dict(),
+                "options": None if self.options is None else [p.to_dict() for p in self.options]}
+
+
+# ------------------------------------------------------------------------------ contract cases
+@dataclass
+class ContractCase:
+    """A small instance of a family, for the registry-wide contract tests (``tests/test_family_contract.py``).
+
+    Attributes
+    ----------
+    members : list of str        readable ids of the m members checked
+    group : PermutationGroup     the symmetry group
+    input_actions : tuple of str how the group acts on each input (:data:`INPUT_ACTIONS`)
+    inputs : tuple of arrays     ``B`` samples, leading axis ``B`` (numpy, float64)
+    target : callable            the members' formula: ``target(inputs) -> [m, B]`` (numpy), written
+                                 independently of the network code
+    network : callable           the family's architecture with the members' weights:
+                                 ``network(inputs) -> [m, B]``
+    gram : GramSummary           normalized Gram matrix of the members (:mod:`symhard.queries.gram`)
+    certificate : Certificate    the certificate at the same sizes
+    atol : float                 allowed |network − target| (float64 round-off of the architecture)
+    """
+
+    members: list[str]
+    group: "PermutationGroup"
+    input_actions: tuple[str, ...]
+    inputs: tuple[Any, ...]
+    target: Callable[[tuple[Any, ...]], Any]
+    network: Callable[[tuple[Any, ...]], Any]
+    gram: "GramSummary"
+    certificate: Certificate
+    atol: float = 1e-9
+
+
+# ------------------------------------------------------------------------------ families
+class Family(abc.ABC):
+    """Base class of the hard families (subclass, then add one line to :data:`symhard.families.REGISTRY`).
+
+    Class attributes
+    ----------------
+    name : str        the registry and CLI name, e.g. ``"boolean-parity"``
+    summary : str     one line: the class of functions
+    theorem : str     one line: the theorem and its bound as a formula
+    symmetry : str    one line: the group and how it acts
+    bound : str       which bound the certificate computes (a ``kind`` of :mod:`symhard.queries.bounds`)
+    params : tuple of Param   the certificate's parameters
+    task : TaskSpec or None   the experiment task
+    """
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    theorem: ClassVar[str] = ""
+    symmetry: ClassVar[str] = ""
+    bound: ClassVar[str] = ""
+    params: ClassVar[tuple[Param, ...]] = ()
+    task: ClassVar[TaskSpec | None] = None
+
+    def certificate(self, **params: Any) -> Certificate:
+        """The certificate at ``params`` (validated against :attr:`params` first; defaults filled in)."""
+        values = resolve_params(self.params, params, where=f"{self.name}: ")
+        return self._certify(**values)
+
+    @abc.abstractmethod
+    def _certify(self, **params: Any) -> Certificate:
+        """The certificate at validated parameters (every declared parameter is given)."""
+
+    @abc.abstractmethod
+    def report_section(self, *args: Any, **kwargs: Any) -> Section:
+        """Text, certificates, tables and figure data for the report."""
+
+    def contract_case(self, seed: int = 0) -> ContractCase:
+        """A small instance for the contract tests."""
+        raise NotImplementedError(f"family {self.name!r} provides no contract case yet.")
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """JSON-ready declaration (``symhard families --json``)."""
+        return {"name": cls.name, "summary": cls.summary, "theorem": cls.theorem, "symmetry": cls.symmetry,
+                "bound": cls.bound, "params": [p.to_dict() for p in cls.params],
+                "task": None if cls.task is None else cls.task.describe()}
+
+
+_EXTRA_FAMILIES: dict[str, type[Family]] = {}
+_LOADED: dict[str, type[Family]] = {}
+_EXTRA_TASKS: dict[str, TaskSpec] = {}
+
+
+def register_family(cls: type[Family]) -> type[Family]:
+    """Class decorator for families outside :mod:`symhard.families` (built-ins are in its ``REGISTRY``)."""
+    from . import REGISTRY
+
+    if not cls.name:
+        raise InvalidParameterError(f"family class {cls.__name__} needs a non-empty name.")
+    if cls.name not in REGISTRY:
+        _EXTRA_FAMILIES[cls.name] = cls
+    return cls
+
+
+def family_names() -> list[str]:
+    """Names of every family, built-in and registered, sorted (imports nothing)."""
+    from . import REGISTRY
+
+    return sorted(set(REGISTRY) | set(_EXTRA_FAMILIES))
+
+
+def get_family(name: str) -> type[Family]:
+    """The family class ``name`` (imports its module only)."""
+    from . import REGISTRY
+
+    if name in _EXTRA_FAMILIES:
+        return _EXTRA_FAMILIES[name]
+    if name not in REGISTRY:
+        raise InvalidParameterError(f"unknown family {name!r}; allowed: {', '.join(family_names())}.")
+    if name not in _LOADED:
+        module, _, attr = REGISTRY[name].partition(":")
+        _LOADED[name] = getattr(importlib.import_module(module), attr)
+    return _LOADED[name]
+
+
+def all_families() -> dict[str, type[Family]]:
+    """Every family by name (imports every family module)."""
+    return {name: get_family(name) for name in family_names()}
+
+
+def register_task(name: str, *, param: Param | None = None, options: Sequence[Param] | None = None,
+                  summary: str = "") -> Callable[[TaskFactory], TaskFactory]:
+    """Decorator for task factories outside the built-in families (plugins, tests).
+
+    ``factory(param_value, role, seed, **options) -> LearningTask``; ``param`` and ``options``
+    declare what is validated (nothing when omitted).
+    """
 
     def deco(factory: TaskFactory) -> TaskFactory:
-        _TASKS[name] = factory
+        _EXTRA_TASKS[name] = TaskSpec(name=name, factory=factory, param=param,
+                                      options=None if options is None else tuple(options), summary=summary)
         return factory
 
     return deco
 
 
-def all_tasks() -> dict[str, TaskFactory]:
-    _import_family_modules()
-    return dict(sorted(_TASKS.items()))
+def unregister_task(name: str) -> None:
+    """Remove a task registered with :func:`register_task` (tests, interactive sessions)."""
+    _EXTRA_TASKS.pop(name, None)
 
 
-def get_task(name: str) -> TaskFactory:
+def all_tasks() -> dict[str, TaskSpec]:
+    """Every learning task by name: the built-in families' tasks and the registered ones."""
+    tasks = {}
+    for fam in all_families().values():
+        if fam.task is not None:
+            tasks.setdefault(fam.task.name, fam.task)
+    tasks.update(_EXTRA_TASKS)
+    return dict(sorted(tasks.items()))
+
+
+def get_task(name: str) -> TaskSpec:
+    """The :class:`TaskSpec` ``name`` (callable like a factory)."""
+    if name in _EXTRA_TASKS:
+        return _EXTRA_TASKS[name]
     tasks = all_tasks()
     if name not in tasks:
         raise InvalidParameterError(f"unknown task {name!r}; allowed: {', '.join(tasks)}.")

@@ -72,7 +72,8 @@ from ..queries.distributions import MAX_CUBE_POINTS, BooleanCube
 from ..queries.gram import exact_gram
 from ..queries.oracles import Oracle, Query
 from ..queries.walsh import fwht, parity_tables
-from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
+from ..parameters import Param
+from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
 
 #: Largest number of table entries (orbits × 2^n) the parity certificate builds.
 MAX_TABLE_ENTRIES = 2**25
@@ -261,19 +262,28 @@ def _common_extra(group: PermutationGroup) -> dict[str, Any]:
     return {"group": group.name, "n": group.degree, "group_order": group.order}
 
 
-@register_family
+TAU = Param("tau", "float", 0.01, "query tolerance of the bound", low=0.0, high=1.0, low_open=True)
+
+
 class BooleanParity(Family):
-    """Invariant parities χ̃_[S] of degree k on {±1}^n (orthonormal; CSQ bound N_k τ²/2)."""
+    """Invariant parities χ̃_[S] of degree k on {±1}^n (orthonormal; CSQ bound (N_k − 1)τ²)."""
 
     name = "boolean-parity"
     summary = "G-invariant parities chi~_[S] = |orb S|^(-1/2) sum_{T in orb S} prod_{i in T} x_i, |S| = k, x uniform on {±1}^n"
-    theorem = "orthonormal => any CSQ learner needs >= N_k(G) tau^2/2 queries, N_k(G) = #orbits of k-subsets >= C(n,k)/|G|"
+    theorem = "orthonormal => any CSQ learner needs >= (N_k(G) - 1) tau^2 queries, N_k(G) = #orbits of k-subsets >= C(n,k)/|G|"
+    symmetry = "G <= S_n permuting the n coordinates of x in {±1}^n"
+    bound = "csq-counting"
+    params = (
+        Param("group", "group", "cyclic:10", "group acting on the n bits (n <= 20: the cube is enumerated)"),
+        Param("k", "int", 3, "degree: parities of k-subsets", low=0, aliases=("degree",)),
+        TAU,
+    )
 
-    def certificate(self, group: str | PermutationGroup = "cyclic:10", degree: int = 3, tau: float = 0.01) -> Certificate:
+    def _certify(self, group: str | PermutationGroup, k: int, tau: float) -> Certificate:
         G = _group(group)
         n = G.degree
         tau = check_tau(tau)
-        k = check_int(degree, "degree", min_value=0, max_value=n)
+        k = check_int(k, "k", min_value=0, max_value=n)
         _check_cube(n)
         burnside = G.orbit_count_subsets(k)
         orbits = subset_orbits(G, k)
@@ -297,7 +307,7 @@ class BooleanParity(Family):
         work = G.order * N * n
         if work <= MAX_REALIZATION_WORK:
             elements = G.elements()
-            x = BooleanCube(n).support()[0][0].numpy()
+            x = BooleanCube(n).support_numpy()[0]
             errs = []
             for r, orb in enumerate(orbits):  # one network per member
                 rep = [i for i in range(n) if (orb[0] >> i) & 1]
@@ -338,16 +348,22 @@ class BooleanParity(Family):
         return ReportSection(title="Boolean warm-up: invariant parities", text=text, certificates=certs)
 
 
-@register_family
 class BooleanRandom(Family):
     """Random G-invariant ±1 functions (one uniform sign per orbit): SQ bound δτ²/Σ_O P(O)²."""
 
     name = "boolean-random"
     summary = "random G-invariant ±1 functions on {±1}^n: one independent uniform sign per orbit of G"
     theorem = "Var_f E[phi(x,f(x))] <= sum_O P(O)^2 <= |G|/2^n => SQ needs >= delta tau^2 / sum_O P(O)^2 queries"
+    symmetry = "G <= S_n permuting the n coordinates of x in {±1}^n"
+    bound = "sq-pairwise-independence"
+    params = (
+        Param("group", "group", "cyclic:12", "group acting on the n bits (n <= 20: the cube is enumerated)"),
+        TAU,
+        Param("members", "int", 32, "random members whose Gram matrix is computed", low=2, high=4096),
+        Param("seed", "int", 0, "seed of the random members", low=0),
+    )
 
-    def certificate(self, group: str | PermutationGroup = "cyclic:12", tau: float = 0.01, members: int = 32,
-                    seed: int = 0) -> Certificate:
+    def _certify(self, group: str | PermutationGroup, tau: float, members: int, seed: int) -> Certificate:
         G = _group(group)
         n = G.degree
         tau = check_tau(tau)
@@ -573,24 +589,19 @@ def _VectorInput(inner):
     return _vector_input_module()(inner)
 
 
-@register_task("boolean")
-def boolean_task(param_value: int, role: str, seed: int, *, group: str = "cyclic", degree: int | None = None,
+def boolean_task(param_value: int, role: str, seed: int, *, group: str = "cyclic", k: int | None = None,
                  hard: str = "parity") -> BooleanTask:
     """Factory of the ``"boolean"`` learning task (param ``n``, the number of bits).
 
-    hard: ``hard="parity"`` — χ̃_[S] of degree k = ``degree`` (default n//2) for a seed-chosen
+    hard: ``hard="parity"`` — χ̃_[S] of degree ``k`` (default n//2) for a seed-chosen
     k-subset S under ``group`` ("cyclic" or "dihedral" on n points); ``hard="random"`` — a
     random invariant ±1 function. control: the degree-2 orbit parity of a seed-chosen pair,
     which the same network learns. Targets have unit second moment.
     """
     n = check_int(param_value, "n", min_value=3, max_value=62)
-    if role not in ("hard", "control"):
-        raise InvalidParameterError(f"role must be 'hard' or 'control', got {role!r}.")
-    if group not in ("cyclic", "dihedral"):
-        raise InvalidParameterError(f"group must be 'cyclic' or 'dihedral' for the boolean task, got {group!r}.")
-    if hard not in ("parity", "random"):
-        raise InvalidParameterError(f"hard must be 'parity' or 'random', got {hard!r}.")
+    check_role(role)
     seed = check_int(seed, "seed", min_value=0)
+    degree = k
     G = parse_group(f"{group}:{n}")
     kind = "parity" if role == "control" else hard
     if kind == "random":
@@ -601,3 +612,20 @@ def boolean_task(param_value: int, role: str, seed: int, *, group: str = "cyclic
     orbit = G.orbit_of_subset(S)
     idx = np.array([sorted(T) for T in orbit], dtype=np.int64)
     return BooleanTask("boolean", role, "n", n, k + 1, G, "parity", S, seed, _orbit_index=idx)
+
+
+#: The ``boolean`` learning task: invariant sparse parities of degree k (or random invariant functions).
+BOOLEAN_TASK = TaskSpec(
+    name="boolean",
+    factory=boolean_task,
+    param=Param("n", "int", None, "number of bits", low=3, high=62),
+    options=(
+        Param("group", "str", "cyclic", "the group on the n bits", choices=("cyclic", "dihedral")),
+        Param("k", "int", None, "degree of the hard parity (default n // 2)", low=1, optional=True,
+              aliases=("degree",)),
+        Param("hard", "str", "parity", "the hard target", choices=("parity", "random")),
+    ),
+    summary="G-invariant sparse parities of degree k (or random invariant functions) on {±1}^n vs a degree-2 control",
+)
+BooleanParity.task = BOOLEAN_TASK
+BooleanRandom.task = BOOLEAN_TASK

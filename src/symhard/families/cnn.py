@@ -74,10 +74,11 @@ import torch
 from .._random import as_generator, torch_generator
 from ..errors import InvalidParameterError, check_int, check_tau
 from ..groups import PermutationGroup, as_group
-from ..queries.arccos import activation_pair_expectation
+from ..queries.activations import check_activation, gaussian_pair_expectation
 from ..queries.bounds import csq_pairwise_bound
 from . import _alternating_relu as ar
-from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
+from ..parameters import Param
+from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
 
 PAPER_BOUND = ("either 2^{n^Ω(1)}/|G|² queries or a query of tolerance |G|·2^{−n^Ω(1)} + √|G|·n^{−Ω(k)} "
                "(Kiani et al. 2024, CNN / group-averaged networks, CSQ)")
@@ -106,9 +107,7 @@ def check_k(k: Any, n: int) -> int:
 
 
 def _check_activation(activation: Any) -> str:
-    if activation not in ar.ACTIVATIONS:
-        raise InvalidParameterError(f"activation must be one of {ar.ACTIVATIONS}, got {activation!r}.")
-    return activation
+    return check_activation(activation, ar.ACTIVATIONS)
 
 
 # ----------------------------------------------------------------------------- members
@@ -162,7 +161,7 @@ def gram_exact(V: np.ndarray, group: PermutationGroup, k: int, d: int = 1, Vb: n
     Vb = V if Vb is None else np.asarray(Vb, dtype=np.float64)
     D = ar.directions(k)
     a = ar.signs(k)
-    kappa = activation_pair_expectation("relu")
+    kappa = gaussian_pair_expectation("relu")
     out = np.empty((V.shape[0], Vb.shape[0]))
     per_row = max(1, Vb.shape[0] * group.order * (2 * k) ** 2)
     rows = max(1, (1 << 22) // per_row)
@@ -269,7 +268,6 @@ def certify(n: int = 16, group: Any = None, k: int = 4, members: int = 32, tau: 
     )
 
 
-@register_family
 class CNNFamily(Family):
     """DKKZ alternating-ReLU targets averaged over a permutation group (circular CNN for Z_n)."""
 
@@ -277,7 +275,22 @@ class CNNFamily(Family):
     summary = "f_V(X) = (1/|G|) Σ_g Σ_c F_k(Vᵀ g⁻¹ x_c), V ∈ St(n,2): group-averaged nets / circular CNNs on Gaussian X"
     theorem = "CSQ: 2^{n^Ω(1)}/|G|² queries or tolerance |G|2^{−n^Ω(1)} + √|G| n^{−Ω(k)}; certified: m(τ²−γ)/2"
 
-    def certificate(self, **params: Any) -> Certificate:
+    symmetry = "G <= S_n permuting the n rows of X (Z_n: a circular CNN)"
+    bound = "csq-counting"
+    params = (
+        Param("n", "int", 16, "number of input rows", low=2),
+        Param("group", "group", None, "group acting on the n rows (default cyclic:N)", optional=True),
+        Param("k", "int", 4, "order of F_k, 2 <= k <= n", low=2, multiple_of=2),
+        Param("members", "int", 32, "random members V", low=2, high=4096),
+        Param("tau", "float", None, "query tolerance (default sqrt(2 gamma))", low=0.0, high=1.0, low_open=True,
+              optional=True),
+        Param("seed", "int", 0, "seed of the members and of the realization check", low=0),
+        Param("activation", "str", "relu", "relu, or the sign-invariant |z|", choices=("relu", "abs")),
+        Param("d", "int", 1, "number of input columns", low=1, high=64),
+        Param("samples", "int", 256, "inputs of the realization check", low=1),
+    )
+
+    def _certify(self, **params: Any) -> Certificate:
         return certify(**params)
 
     def report_section(self, out_dir: Path, quick: bool = True) -> ReportSection:
@@ -325,7 +338,7 @@ class CNNFamily(Family):
 
 # ----------------------------------------------------------------------------- learning task
 def _torch_gen(generator: Any) -> torch.Generator:
-    return generator if isinstance(generator, torch.Generator) else torch_generator(generator)
+    return torch_generator(generator)
 
 
 class CNNTask:
@@ -335,8 +348,7 @@ class CNNTask:
     param_name = "n"
 
     def __init__(self, n: int, role: str, seed: int, k: int = 4, group: Any = None, activation: str = "relu") -> None:
-        if role not in ("hard", "control"):
-            raise InvalidParameterError(f"role must be 'hard' or 'control', got {role!r}.")
+        check_role(role)
         self.param_value = check_int(n, "n", min_value=4)
         self.role = role
         self.group = resolve_group(group if group is not None else f"cyclic:{n}", n)
@@ -371,7 +383,21 @@ class CNNTask:
         return cert.lower_bound
 
 
-@register_task("cnn")
 def cnn_task(param_value: int, role: str, seed: int, **options: Any) -> CNNTask:
     """``cnn`` task: n = param_value, options k (default 4), group (default cyclic:n), activation."""
     return CNNTask(param_value, role, seed, **options)
+
+
+#: The ``cnn`` learning task: a group-averaged DKKZ target of order k (hard) against k = 2 (control).
+CNN_TASK = TaskSpec(
+    name="cnn",
+    factory=cnn_task,
+    param=Param("n", "int", None, "number of input rows", low=4),
+    options=(
+        Param("k", "int", 4, "order of the hard F_k", low=2, multiple_of=2),
+        Param("group", "group", None, "group on the n rows (default cyclic:N)", optional=True),
+        Param("activation", "str", "relu", "activation of the trained network", choices=("relu", "abs")),
+    ),
+    summary="DKKZ alternating-ReLU target averaged over G (a circular CNN for Z_n) vs its k = 2 member",
+)
+CNNFamily.task = CNN_TASK

@@ -56,7 +56,8 @@ from ..groups import PermutationGroup, as_group
 from ..groups.frames import Frame, default_frame, frame_average
 from ..queries.arccos import network_gram
 from ..queries.bounds import csq_pairwise_bound
-from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
+from ..parameters import Param
+from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
 
 PAPER_BOUND = ("for any constant c, either n^{log n} queries or a query of accuracy n^{−c} "
                "(Kiani et al. 2024, frame-averaged networks for permutation subgroups, CSQ)")
@@ -236,7 +237,6 @@ def certify(n: int = 12, group: Any = None, k: int = 2, members: int = 16, abs_s
     )
 
 
-@register_family
 class FramesFamily(Family):
     """Goel et al. sign networks, frame-averaged with a sign-invariant frame."""
 
@@ -244,7 +244,22 @@ class FramesFamily(Family):
     summary = "f̄_S = ⟨f_S⟩_F, f_S(x) = Σ_w (Πw) ReLU(⟨w, x_S⟩/√k), F a sign-invariant frame of G ≤ S_n; Gaussian x"
     theorem = "CSQ: n^{log n} queries or accuracy n^{−c}; certified: #orbits of k-subsets · τ²/2 (exact orthogonality)"
 
-    def certificate(self, **params: Any) -> Certificate:
+    symmetry = "G <= S_n permuting the n coordinates of x, through a sign-invariant frame"
+    bound = "csq-counting"
+    params = (
+        Param("n", "int", 12, "dimension of the Gaussian input", low=2),
+        Param("group", "group", None, "group acting on the n coordinates (default cyclic:N)", optional=True),
+        Param("k", "int", 2, "subset size, 2 <= k <= n", low=2, high=MAX_K, multiple_of=2),
+        Param("members", "int", 16, "orbit representatives checked pairwise", low=2, high=512),
+        Param("abs_samples", "int", 64, "samples of |x| for the exact orthogonality check", low=1),
+        Param("norm_samples", "int", 4000, "Monte-Carlo samples of |x| for the norms", low=2),
+        Param("tau", "float", None, "query tolerance (default n^-c)", low=0.0, high=1.0, low_open=True, optional=True),
+        Param("c", "float", 1.0, "exponent c of the default tolerance n^-c", low=0.0, low_open=True),
+        Param("seed", "int", 0, "seed of the samples", low=0),
+        Param("realization_samples", "int", 64, "inputs of the realization check", low=1),
+    )
+
+    def _certify(self, **params: Any) -> Certificate:
         return certify(**params)
 
     def report_section(self, out_dir: Path, quick: bool = True) -> ReportSection:
@@ -289,7 +304,7 @@ class FramesFamily(Family):
 
 # ----------------------------------------------------------------------------- learning task
 def _torch_gen(generator: Any) -> torch.Generator:
-    return generator if isinstance(generator, torch.Generator) else torch_generator(generator)
+    return torch_generator(generator)
 
 
 class FramesTask:
@@ -302,8 +317,7 @@ class FramesTask:
                  norm_samples: int = 20_000) -> None:
         from ..models.frame_averaged import EnsembleMLP, FrameAveraged
 
-        if role not in ("hard", "control"):
-            raise InvalidParameterError(f"role must be 'hard' or 'control', got {role!r}.")
+        check_role(role)
         self.param_value = n = check_int(n, "n", min_value=2)
         self.role = role
         self.seed = check_int(seed, "seed", min_value=0)
@@ -346,7 +360,22 @@ class FramesTask:
         return csq_pairwise_bound(self.group.orbit_count_subsets(self.k), 0.0, tau)
 
 
-@register_task("frames")
 def frames_task(param_value: int, role: str, seed: int, **options: Any) -> FramesTask:
     """``frames`` task: n = param_value; options k (default 4), group (default cyclic:n), control_width."""
     return FramesTask(param_value, role, seed, **options)
+
+
+#: The ``frames`` learning task: a frame-averaged sign network (hard) against a frame-averaged narrow ReLU teacher.
+FRAMES_TASK = TaskSpec(
+    name="frames",
+    factory=frames_task,
+    param=Param("n", "int", None, "dimension of the Gaussian input", low=2),
+    options=(
+        Param("k", "int", 4, "size of the hidden subset S (even)", low=2, high=MAX_K, multiple_of=2),
+        Param("group", "group", None, "group on the n coordinates (default cyclic:N)", optional=True),
+        Param("control_width", "int", 4, "hidden units of the control teacher", low=1),
+        Param("norm_samples", "int", 20000, "Monte-Carlo samples normalizing the target", low=100),
+    ),
+    summary="Goel et al. sign network averaged over a sign-invariant frame vs a narrow frame-averaged ReLU teacher",
+)
+FramesFamily.task = FRAMES_TASK

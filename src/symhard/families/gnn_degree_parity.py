@@ -88,7 +88,8 @@ import torch
 from .._random import as_generator
 from ..errors import DegenerateMemberError, InvalidParameterError, check_int, check_tau
 from ..models.gnn import DenseGNN, constant_features
-from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
+from ..parameters import Param
+from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
 
 __all__ = [
     "MAX_EXACT_N",
@@ -594,7 +595,6 @@ def _class_gamma(n: int, window: Sequence[int], samples: int, seed) -> tuple[flo
 
 
 # ------------------------------------------------------------------------------ the family
-@register_family
 class GNNDegreeParity(Family):
     """Parities of degree-histogram counts on G(n, 1/2) graphs, written as two-layer GNNs."""
 
@@ -603,9 +603,20 @@ class GNNDegreeParity(Family):
                "S a nonempty subset of a central window W of degrees; each f_S is an exact 2-layer GNN")
     theorem = ("SQ (= CSQ for +-1 targets): >= m(tau^2 - gamma)/2 queries of tolerance tau, m = 2^|W| - 1, "
                "gamma = max_U |E f_U| -> 0 as n grows; paper: tau^2 2^{n^Omega(1)}")
+    symmetry = "S_n permuting the n nodes of the graph (A -> P A P^T)"
+    bound = "csq-counting"
+    params = (
+        Param("n", "int", 8, "number of nodes", low=4, high=MAX_N),
+        Param("window", "int", None, "number of central degrees in W (default min(4, max))", low=1, optional=True),
+        Param("subset", "ints", None, "certify one member f_S, e.g. 3,4", optional=True),
+        Param("tau", "float", 0.01, "query tolerance of the bound", low=0.0, high=1.0, low_open=True),
+        Param("samples", "int", 20000, "Monte-Carlo graphs when n > 7", low=100),
+        Param("seed", "int", 0, "seed of the Monte-Carlo and realization samples", low=0),
+        Param("realization_samples", "int", 2000, "sampled graphs for the realization check when n > 6", low=2),
+    )
 
-    def certificate(self, n: int = 8, window: int | None = None, subset: Any = None, tau: float = 0.01,
-                    samples: int = 20000, seed: int = 0, realization_samples: int = 2000) -> Certificate:
+    def _certify(self, n: int, window: int | None, subset: Any, tau: float, samples: int, seed: int,
+                 realization_samples: int) -> Certificate:
         """Certificate of the window class (or, with ``subset``, of the one member ``f_S``).
 
         With ``subset``: ``members = 1``, ``max_offdiag_corr = |E f_S|`` (its correlation with the
@@ -752,19 +763,30 @@ class DegreeParityTask:
         return pairwise_correlation_bound(2 ** len(W) - 1, gamma if method == "exact" else gamma_ub, tau, what)
 
 
-@register_task("gnn-degree-parity")
 def degree_parity_task(param_value: int, role: str, seed: int, *, window: int | None = None,
-                       max_subset: int = 2, **options: Any) -> DegreeParityTask:
+                       max_subset: int = 2) -> DegreeParityTask:
     """Task factory: ``n = param_value``; ``seed`` picks ``S``, a nonempty subset of the central
     window (size ``min(4, max_window(n))`` by default) with at most ``max_subset`` degrees."""
-    if options:
-        raise InvalidParameterError(f"unknown options for gnn-degree-parity: {sorted(options)}; allowed: window, max_subset.")
     n = _check_n(param_value)
-    if role not in ("hard", "control"):
-        raise InvalidParameterError(f"role must be 'hard' or 'control', got {role!r}.")
+    check_role(role)
     W = central_window(n, min(4, max_window(n)) if window is None else window)
     max_subset = check_int(max_subset, "max_subset", min_value=1)
     choices = [tuple(W[t] for t in range(len(W)) if U >> t & 1) for U in range(1, 2 ** len(W))]
     choices = [S for S in choices if len(S) <= max_subset and degenerate_reason(n, S) is None]
     S = choices[int(as_generator(seed).integers(len(choices)))]
     return DegreeParityTask(n=n, role=role, subset=S)
+
+
+#: The ``gnn-degree-parity`` learning task: one degree parity f_S (hard) or its standardized count (control).
+DEGREE_PARITY_TASK = TaskSpec(
+    name="gnn-degree-parity",
+    factory=degree_parity_task,
+    param=Param("n", "int", None, "number of nodes", low=4, high=MAX_N),
+    options=(
+        Param("window", "int", None, "central degrees the subset S is drawn from (default min(4, max))", low=1,
+              optional=True),
+        Param("max_subset", "int", 2, "largest number of degrees in S", low=1),
+    ),
+    summary="parity of the degree-histogram counts of a G(n, 1/2) graph vs the standardized count",
+)
+GNNDegreeParity.task = DEGREE_PARITY_TASK

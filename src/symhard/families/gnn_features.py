@@ -79,7 +79,8 @@ from ..errors import InvalidParameterError, check_float, check_int, check_tau
 from ..models.gnn import OneHiddenLayerGNN, one_hidden_layer_gnn
 from ..queries.arccos import network_gram, normalized, relu_pair_expectation
 from . import _alternating_relu as ar
-from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
+from ..parameters import Param
+from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
 from .gnn_degree_parity import all_graphs, pairwise_correlation_bound, sample_graphs
 
 __all__ = [
@@ -333,7 +334,6 @@ def overlap_curve(k: int, measure: OverlapMeasure, d: int = 16, s_values=None, s
     return s_values, cross / exact_norm_sq(k, measure)
 
 
-@register_family
 class GNNFeatures(Family):
     """DKKZ alternating-ReLU targets on graphs: f_V(X, A) = 1ᵀ ReLU(Â X W) a, W = V[cos θ; sin θ]."""
 
@@ -342,10 +342,24 @@ class GNNFeatures(Family):
                "V a random d x 2 orthonormal frame, k even")
     theorem = ("CSQ: >= m(tau^2 - gamma)/2 queries, gamma = max pairwise correlation <= n ||V^T U||^k = n d^{-Omega(k)}; "
                "paper: d^{Omega(k)}")
+    symmetry = "S_n permuting the n nodes (X -> P X, A -> P A P^T)"
+    bound = "csq-counting"
+    params = (
+        Param("d", "int", 32, "feature dimension", low=2),
+        Param("k", "int", 4, "frequency of F_k", low=2, multiple_of=2),
+        Param("n", "int", 6, "nodes of the G(n, p) graphs (self-loops added)", low=1, high=MAX_NODES, aliases=("nodes",)),
+        Param("members", "int", 64, "random frames V certified", low=2, high=1024),
+        Param("p", "float", 0.5, "edge probability", low=0.0, high=1.0),
+        Param("mc", "bool", False, "Monte Carlo over (X, A) instead of the exact arc-cosine Gram", negation="exact"),
+        Param("samples", "int", 20000, "Monte-Carlo samples with --mc", low=100),
+        Param("tau", "float", 0.01, "query tolerance of the bound", low=0.0, high=1.0, low_open=True),
+        Param("seed", "int", 0, "seed of the frames and samples", low=0),
+    )
 
-    def certificate(self, d: int = 32, k: int = 4, nodes: int = 6, members: int = 64, p: float = 0.5,
-                    mc: bool = False, samples: int = 20000, tau: float = 0.01, seed: int = 0) -> Certificate:
+    def _certify(self, d: int, k: int, n: int, members: int, p: float, mc: bool, samples: int, tau: float,
+                 seed: int) -> Certificate:
         """Exact (arc-cosine kernel) or Monte-Carlo (``mc=True``) certificate of ``members`` random frames."""
+        nodes = n
         d = _check_d(d)
         k = ar.check_even_k(k)
         nodes = _check_nodes(nodes)
@@ -513,15 +527,25 @@ class FeatureTask:
         return pairwise_correlation_bound(64, gamma, tau)
 
 
-@register_task("gnn-features")
-def feature_task(param_value: int, role: str, seed: int, *, k: int = 6, nodes: int = 4, **options: Any) -> FeatureTask:
+def feature_task(param_value: int, role: str, seed: int, *, k: int = 6, n: int = 4) -> FeatureTask:
     """Task factory: ``d = param_value``; ``seed`` picks the frame ``V``; control uses ``k = 2``."""
-    if options:
-        raise InvalidParameterError(f"unknown options for gnn-features: {sorted(options)}; allowed: k, nodes.")
     d = _check_d(param_value)
-    if role not in ("hard", "control"):
-        raise InvalidParameterError(f"role must be 'hard' or 'control', got {role!r}.")
+    check_role(role)
     k = ar.check_even_k(k)
-    nodes = check_int(nodes, "nodes", min_value=1, max_value=MAX_ENUMERATED_NODES)
+    nodes = check_int(n, "n", min_value=1, max_value=MAX_ENUMERATED_NODES)
     frame = ar.random_orthonormal_frame(d, as_generator(seed))
     return FeatureTask(d=d, role=role, k=k if role == "hard" else 2, nodes=nodes, frame=frame)
+
+
+#: The ``gnn-features`` learning task: f_V with frequency k (hard) against the k = 2 member (control).
+FEATURE_TASK = TaskSpec(
+    name="gnn-features",
+    factory=feature_task,
+    param=Param("d", "int", None, "feature dimension", low=2),
+    options=(
+        Param("k", "int", 6, "frequency of the hard target F_k", low=2, multiple_of=2),
+        Param("n", "int", 4, "nodes of the G(n, 1/2) graphs", low=1, high=MAX_ENUMERATED_NODES, aliases=("nodes",)),
+    ),
+    summary="DKKZ alternating-ReLU target on graphs with Gaussian node features vs its k = 2 member",
+)
+GNNFeatures.task = FEATURE_TASK

@@ -92,7 +92,8 @@ from ..errors import (
     check_tau,
 )
 from ..groups import PermutationGroup, as_group
-from .base import Certificate, Family, LowerBound, ReportSection, register_family, register_task
+from ..parameters import Param
+from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
 
 __all__ = [
     "hermite_e_table", "hermite_monomial", "HermitePolynomial", "multi_index_orbit", "orbit_sum",
@@ -474,7 +475,6 @@ def power_network_forward(group: PermutationGroup, W: np.ndarray, a: np.ndarray,
 
 
 # ------------------------------------------------------------------------------ the family
-@register_family
 class PolynomialsFamily(Family):
     """Multilinear degree-k orbit sums p_[S] of Gaussian inputs under a permutation group."""
 
@@ -482,8 +482,18 @@ class PolynomialsFamily(Family):
     summary = "G-invariant polynomials p_[S] = |orb S|^(-1/2) Σ_{T∈orb S} x_T of x ~ N(0, I_n), |S| = k"
     theorem = "CSQ: ≥ N_k(G)·τ²/2 queries, N_k(G) = #orbits on k-subsets ≥ C(n,k)/|G|; SQ: poly(n) queries"
 
-    def certificate(self, group: Any = "cyclic:16", k: int = 3, members: int = 16, tau: float = 0.01,
-                    samples: int = 2000, seed: int = 0) -> Certificate:
+    symmetry = "G <= S_n permuting the n coordinates of x ~ N(0, I_n)"
+    bound = "csq-counting"
+    params = (
+        Param("group", "group", "cyclic:16", "permutation group acting on the n coordinates"),
+        Param("k", "int", 3, "degree of the multilinear orbit sums", low=1, aliases=("degree",)),
+        Param("members", "int", 16, "orbit sums whose Gram matrix is computed", low=1),
+        Param("tau", "float", 0.01, "query tolerance of the bound", low=0.0, high=1.0, low_open=True),
+        Param("samples", "int", 2000, "inputs of the realization check", low=1),
+        Param("seed", "int", 0, "seed of the members and inputs", low=0),
+    )
+
+    def _certify(self, group: Any, k: int, members: int, tau: float, samples: int, seed: int) -> Certificate:
         """Certificate of the hard class at (group, k): exact Gram of ``members`` distinct orbit
         sums, the realization error of their power-network weights, and the CSQ bound."""
         G = resolve_group(group)
@@ -569,9 +579,7 @@ class PolynomialTask:
 
     def __init__(self, n: int, role: str, seed: int, k: int = 4, control_k: int = 2) -> None:
         self.param_value = check_int(n, "n", min_value=2)
-        if role not in ("hard", "control"):
-            raise InvalidParameterError(f"role must be 'hard' or 'control', got {role!r}.")
-        self.role = role
+        self.role = check_role(role)
         self.k = _check_k(k, self.param_value)
         self.group = PermutationGroup.cyclic(self.param_value)
         degree = self.k if role == "hard" else _check_k(control_k, self.param_value)
@@ -606,8 +614,21 @@ class _VectorInput(torch.nn.Module):
         return self.net(x.unsqueeze(-1))
 
 
-@register_task("polynomials")
 def polynomials_task(param_value: int, role: str, seed: int, **options: Any) -> PolynomialTask:
     """``hard``: a random multilinear degree-k (default 4) orbit sum under Z_n; ``control``: a random
     degree-``control_k`` (default 2) orbit sum, learned by the same network at the same budget."""
     return PolynomialTask(param_value, role, seed, **options)
+
+
+#: The ``polynomials`` learning task: a degree-k orbit sum under Z_n (hard) against a degree-2 one (control).
+POLYNOMIALS_TASK = TaskSpec(
+    name="polynomials",
+    factory=polynomials_task,
+    param=Param("n", "int", None, "dimension of the Gaussian input", low=2),
+    options=(
+        Param("k", "int", 4, "degree of the hard orbit sum", low=1),
+        Param("control_k", "int", 2, "degree of the control orbit sum", low=1),
+    ),
+    summary="random multilinear degree-k orbit sum under Z_n of Gaussian x vs a degree-2 orbit sum",
+)
+PolynomialsFamily.task = POLYNOMIALS_TASK

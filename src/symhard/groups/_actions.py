@@ -7,8 +7,8 @@ leading axes (broadcast), and returns ``g·object``.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
+from .._lazy import is_tensor
 from ..errors import InvalidParameterError
 from ._permutation import inverse
 
@@ -23,8 +23,10 @@ def act_on_vectors(perms, x):
 
     ``perms``: ``(..., n)``; ``x``: ``(..., n)``; leading axes broadcast.
     """
-    if isinstance(x, torch.Tensor):
-        p = torch.as_tensor(np.asarray(perms), device=x.device) if not isinstance(perms, torch.Tensor) else perms
+    if is_tensor(x):
+        import torch
+
+        p = perms if is_tensor(perms) else torch.as_tensor(np.asarray(perms), device=x.device)
         _check_last("x", x.shape[-1], p.shape[-1])
         inv = torch.argsort(p, dim=-1)
         shape = torch.broadcast_shapes(inv.shape, x.shape)
@@ -39,8 +41,10 @@ def act_on_vectors(perms, x):
 
 def act_on_rows(perms, X):
     """Permute the rows of ``X[..., n, d]``: ``(g·X)[g(i), :] = X[i, :]`` (node features, CNN inputs)."""
-    if isinstance(X, torch.Tensor):
-        p = torch.as_tensor(np.asarray(perms), device=X.device) if not isinstance(perms, torch.Tensor) else perms
+    if is_tensor(X):
+        import torch
+
+        p = perms if is_tensor(perms) else torch.as_tensor(np.asarray(perms), device=X.device)
         _check_last("X (rows)", X.shape[-2], p.shape[-1])
         inv = torch.argsort(p, dim=-1)
         batch = torch.broadcast_shapes(inv.shape[:-1], X.shape[:-2])
@@ -59,7 +63,7 @@ def act_on_rows(perms, X):
 def act_on_graphs(perms, A):
     """Simultaneous row–column permutation ``(g·A)[g(i), g(j)] = A[i, j]`` of ``A[..., n, n]``."""
     rows = act_on_rows(perms, A)
-    if isinstance(rows, torch.Tensor):
+    if is_tensor(rows):
         return act_on_rows(perms, rows.transpose(-1, -2)).transpose(-1, -2)
     return np.swapaxes(act_on_rows(perms, np.swapaxes(rows, -1, -2)), -1, -2)
 

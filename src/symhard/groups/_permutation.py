@@ -307,6 +307,17 @@ class PermutationGroup:
     def __len__(self) -> int:
         return self.order
 
+    def is_cyclic_shift(self) -> bool:
+        """Whether G is exactly the shift group Z_n = ⟨i ↦ i + 1 mod n⟩ (in any presentation).
+
+        G = Z_n iff |G| = n and the n-cycle shift lies in G (then ⟨shift⟩ ⊆ G and both have order n).
+        This is what the circular (convolution, FFT) forms of Z_n-averaged computations need.
+        """
+        n = self.degree
+        if self.order != n:
+            return False
+        return n == 1 or self.contains(np.roll(np.arange(n), -1))
+
     def contains(self, perm: object) -> bool:
         """Whether ``perm`` (array or cycle string) lies in G (Schreier–Sims sifting)."""
         arr = _as_permutation_array(perm, self.degree)
@@ -456,13 +467,10 @@ class PermutationGroup:
 
     # ------------------------------------------------------------------ the Boolean cube
     def act_on_masks(self, perm: np.ndarray, masks: np.ndarray) -> np.ndarray:
-        """Image of bitmasks under one permutation: bit i moves to bit perm[i]."""
-        masks = np.asarray(masks)
-        out = np.zeros_like(masks)
-        one = masks.dtype.type(1)
-        for i, pi in enumerate(np.asarray(perm).tolist()):
-            out |= ((masks >> i) & one) << pi
-        return out
+        """Image of bitmasks under one permutation: bit i moves to bit perm[i] (:func:`~symhard.groups.act_on_masks`)."""
+        from ._actions import act_on_masks
+
+        return act_on_masks(perm, masks)
 
     def _orbit_labels_of_masks(self, masks: np.ndarray) -> np.ndarray:
         """For each mask, the smallest mask in its orbit (the canonical representative)."""

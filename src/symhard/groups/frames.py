@@ -38,8 +38,8 @@ from itertools import permutations, product
 from typing import Any, Callable
 
 import numpy as np
-import torch
 
+from .._lazy import is_tensor
 from .._random import SeedLike, as_generator
 from ..errors import EnumerationLimitError, InvalidParameterError, check_int
 from ._permutation import PermutationGroup
@@ -49,7 +49,7 @@ MAX_FRAME_SIZE = 40_320
 
 
 def _as_numpy_batch(x: Any, n: int) -> tuple[np.ndarray, tuple[int, ...]]:
-    if isinstance(x, torch.Tensor):
+    if is_tensor(x):
         x = x.detach().cpu().numpy()
     x = np.asarray(x, dtype=np.float64)
     if x.ndim < 1 or x.shape[-1] != n:
@@ -183,9 +183,7 @@ def default_frame(group: PermutationGroup, sign_invariant: bool = False) -> Fram
     n = group.degree
     if group.order == math.factorial(n) and n > 1:
         return SortFrame(n, sign_invariant)
-    from ..models.cnn import is_cyclic_shift_group
-
-    if is_cyclic_shift_group(group) and n > 1:
+    if group.is_cyclic_shift() and n > 1:
         return CyclicArgmaxFrame(n, sign_invariant)
     return LexMinFrame(group, sign_invariant)
 

@@ -38,6 +38,7 @@ from torch import nn
 
 from ..errors import InvalidParameterError, check_int
 from ..groups import PermutationGroup
+from ..queries.activations import apply_activation, check_activation
 
 ACTIVATIONS = ("relu", "abs")
 FORMS = ("auto", "generic", "circular")
@@ -46,25 +47,9 @@ FORMS = ("auto", "generic", "circular")
 _GENERIC_CHUNK_ENTRIES = 1 << 24
 
 
-def _check_activation(activation: Any) -> str:
-    if activation not in ACTIVATIONS:
-        raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {activation!r}.")
-    return activation
-
-
-def _apply_activation(z: torch.Tensor, activation: str) -> torch.Tensor:
-    return torch.relu(z) if activation == "relu" else torch.abs(z)
-
-
 def is_cyclic_shift_group(group: PermutationGroup) -> bool:
-    """Whether ``group`` is exactly the shift group Z_n = ⟨i ↦ i + 1 mod n⟩ (in any presentation).
-
-    G = Z_n iff |G| = n and the n-cycle shift lies in G (then ⟨shift⟩ ⊆ G and both have order n).
-    """
-    n = group.degree
-    if group.order != n:
-        return False
-    return n == 1 or group.contains(np.roll(np.arange(n), -1))
+    """Whether ``group`` is exactly Z_n (:meth:`symhard.groups.PermutationGroup.is_cyclic_shift`)."""
+    return group.is_cyclic_shift()
 
 
 def _resolve_form(group: PermutationGroup, form: Any) -> str:
@@ -147,7 +132,7 @@ class GroupAveragedNetwork(nn.Module):
         self.n = n
         self.width = width
         self.ensemble = ensemble
-        self.activation = _check_activation(activation)
+        self.activation = check_activation(activation, ACTIVATIONS)
         self.form = _resolve_form(self.group, form)
         dtype = dtype or torch.get_default_dtype()
         W = torch.randn(ensemble, n, width, generator=generator, dtype=dtype) / math.sqrt(n)
@@ -236,7 +221,7 @@ class GroupAveragedNetwork(nn.Module):
         """σ(pre + b) for ``pre [M, B, ..., h]`` (bias broadcast over the middle axes)."""
         if self.b is not None:
             pre = pre + self.b.reshape((self.ensemble,) + (1,) * (pre.ndim - 2) + (self.width,))
-        return _apply_activation(pre, self.activation)
+        return apply_activation(self.activation, pre)
 
     def _forward_circular(self, X: torch.Tensor, per_member: bool) -> torch.Tensor:
         # c_j[s] = Σ_i W_ij x_{(i+s) mod n}: a cross-correlation (conv1d) with the input padded
@@ -251,7 +236,7 @@ class GroupAveragedNetwork(nn.Module):
         w = self.W.permute(0, 2, 1).reshape(M * h, 1, n)
         bias = None if self.b is None else self.b.reshape(M * h)
         pre = torch.nn.functional.conv1d(x, w, bias=bias, groups=M if per_member else 1)  # [B*d, M*h, n]
-        pooled = _apply_activation(pre, self.activation).sum(-1)  # Σ over the n shifts
+        pooled = apply_activation(self.activation, pre).sum(-1)  # Σ over the n shifts
         pooled = pooled.reshape(B, d, M, h).sum(1)  # Σ over the d columns → [B, M, h]
         return torch.einsum("bmh,mh->mb", pooled, self.a) / n
 

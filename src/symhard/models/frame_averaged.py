@@ -28,8 +28,9 @@ from torch import nn
 from .._random import as_generator
 from ..errors import InvalidParameterError, check_int
 from ..groups.frames import Frame
+from ..queries.activations import apply_activation, check_activation
 
-_ACT = {"relu": torch.relu, "abs": torch.abs}
+ACTIVATIONS = ("relu", "abs")
 
 
 class EnsembleMLP(nn.Module):
@@ -45,8 +46,7 @@ class EnsembleMLP(nn.Module):
         self.n = check_int(n, "n", min_value=1)
         self.width = check_int(width, "width", min_value=1)
         self.ensemble = check_int(ensemble, "ensemble", min_value=1)
-        if activation not in _ACT:
-            raise InvalidParameterError(f"activation must be one of {tuple(_ACT)}, got {activation!r}.")
+        check_activation(activation, ACTIVATIONS)
         self.activation = activation
         dtype = dtype or torch.get_default_dtype()
         self.W = nn.Parameter(torch.randn(self.ensemble, self.n, self.width, generator=generator, dtype=dtype) / math.sqrt(self.n))
@@ -86,7 +86,7 @@ class EnsembleMLP(nn.Module):
         pre = torch.einsum("bi,mih->mbh", x, self.W) if x.ndim == 2 else torch.einsum("mbi,mih->mbh", x, self.W)
         if self.b is not None:
             pre = pre + self.b[:, None, :]
-        return torch.einsum("mbh,mh->mb", _ACT[self.activation](pre), self.a)
+        return torch.einsum("mbh,mh->mb", apply_activation(self.activation, pre), self.a)
 
 
 class FrameAveraged(nn.Module):

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ..errors import InvalidParameterError, check_int
+from ..queries.activations import ACTIVATIONS, apply_activation, check_activation
 
 __all__ = [
     "ACTIVATIONS",
@@ -45,19 +46,13 @@ __all__ = [
     "OneHiddenLayerGNN",
 ]
 
-ACTIVATIONS = ("relu", "abs", "identity")
 READOUTS = ("sum", "mean")
 
 
 def activation_fn(name: str):
-    """The elementwise activation ``name`` (one of :data:`ACTIVATIONS`) as a torch function."""
-    if name == "relu":
-        return torch.relu
-    if name == "abs":
-        return torch.abs
-    if name == "identity":
-        return lambda z: z
-    raise InvalidParameterError(f"activation must be one of {ACTIVATIONS}, got {name!r}.")
+    """The elementwise activation ``name`` as a function of a tensor (:mod:`symhard.queries.activations`)."""
+    name = check_activation(name, ACTIVATIONS)
+    return lambda z: apply_activation(name, z)
 
 
 def _check_tensor(t, name: str) -> torch.Tensor:

@@ -50,14 +50,11 @@ def abs_pair_expectation(cross, norm_a, norm_b):
     return 2 * prod / np.pi * (np.sqrt(1 - rho**2) + rho * np.arcsin(rho))
 
 
-_PAIR = {"relu": relu_pair_expectation, "abs": abs_pair_expectation}
-
-
 def activation_pair_expectation(activation: str):
-    """The pair-expectation function of ``"relu"`` or ``"abs"``."""
-    if activation not in _PAIR:
-        raise InvalidParameterError(f"activation must be one of {sorted(_PAIR)}, got {activation!r}.")
-    return _PAIR[activation]
+    """The pair-expectation function of an activation (:func:`symhard.queries.activations.gaussian_pair_expectation`)."""
+    from .activations import gaussian_pair_expectation
+
+    return gaussian_pair_expectation(activation)
 
 
 def network_inner(coef_a, forms_a, coef_b, forms_b, activation: str = "relu"):

@@ -31,8 +31,7 @@ import numpy as np
 
 from .._random import SeedLike, as_generator
 from ..errors import DegenerateMemberError, InvalidParameterError, check_int
-from ..families.base import LowerBound
-from .bounds import csq_pairwise_bound
+from .bounds import LowerBound, csq_pairwise_bound
 from .distributions import Distribution
 
 
@@ -84,8 +83,13 @@ class GramSummary:
     def min_norm(self) -> float:
         return float(self.norms.min())
 
+    @property
+    def lambda_max(self) -> float:
+        """Largest eigenvalue of the normalized Gram matrix (the λ of the spectral counting lemma)."""
+        return float(np.linalg.eigvalsh(0.5 * (self.gram + self.gram.T)).max())
+
     def lower_bound(self, tau: float, class_size=None, gamma: float | None = None) -> LowerBound:
-        """The pairwise CSQ bound m(τ² − γ)/2 with γ = max off-diagonal |C| (by default).
+        """The counting-lemma CSQ bound (m − 1)(τ² − γ)/(1 − γ) with γ = max off-diagonal |C| (by default).
 
         ``class_size`` defaults to the number of members compared; a family whose Gram matrix
         is a sample of a larger class passes the class size and its own γ.
@@ -103,15 +107,25 @@ def _check_norms(raw_diag: np.ndarray) -> np.ndarray:
     return np.sqrt(raw_diag)
 
 
-def exact_gram(raw) -> GramSummary:
-    """Normalize an exact matrix of inner products E[f_i f_j] (shape (m, m), symmetric)."""
+def exact_gram(raw, stderr=None, method: str = "exact", n_samples: int | None = None) -> GramSummary:
+    """Normalize a matrix of inner products E[f_i f_j] (shape (m, m), symmetric).
+
+    ``stderr`` (optional, same shape): standard errors of the raw entries when they come from a
+    sampled measure (e.g. graphs drawn at random under an exact kernel); the normalized entries
+    then get ``stderr_ij / (‖f_i‖‖f_j‖)`` and ``method`` says how they were obtained.
+    """
     raw = np.asarray(raw, dtype=np.float64)
     if raw.ndim != 2 or raw.shape[0] != raw.shape[1]:
         raise InvalidParameterError(f"raw inner products must be a square matrix, got shape {raw.shape}.")
+    if method not in ("exact", "mc"):
+        raise InvalidParameterError(f"method must be 'exact' or 'mc', got {method!r}.")
     norms = _check_norms(np.diag(raw).copy())
-    gram = raw / np.outer(norms, norms)
+    scale = np.outer(norms, norms)
+    gram = raw / scale
     np.fill_diagonal(gram, 1.0)
-    return GramSummary(gram=gram, stderr=np.zeros_like(gram), norms=norms, method="exact")
+    se = np.zeros_like(gram) if stderr is None else np.asarray(stderr, dtype=np.float64) / scale
+    np.fill_diagonal(se, 0.0)
+    return GramSummary(gram=gram, stderr=se, norms=norms, method=method, n_samples=n_samples)
 
 
 def finite_gram(values, weights) -> GramSummary:

@@ -47,8 +47,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Hashable, Sequence
 
 import numpy as np
-import torch
 
+from .._lazy import is_tensor
 from .._random import SeedLike, as_generator
 from ..errors import InvalidParameterError, check_int, check_tau
 from .distributions import Distribution
@@ -136,8 +136,8 @@ class QueryRecord:
 
 
 def _to_numpy(values: Any, expected: int, what: str) -> np.ndarray:
-    if isinstance(values, torch.Tensor):
-        values = values.detach().to("cpu", torch.float64).numpy()
+    if is_tensor(values):
+        values = values.detach().cpu().double().numpy()
     arr = np.asarray(values, dtype=np.float64)
     if arr.shape != (expected,):
         arr = np.broadcast_to(arr, (expected,)) if arr.ndim == 0 else arr
@@ -220,9 +220,11 @@ class Oracle(abc.ABC):
         m = y.shape[0]
         if self.kind == "csq":
             return self._check_range(_to_numpy(q(*inputs), m, "the CSQ query h"))
-        like = inputs[0] if inputs and isinstance(inputs[0], torch.Tensor) else None
-        yt = torch.as_tensor(y, dtype=like.dtype if like is not None else torch.float64)
-        return self._check_range(_to_numpy(q(*inputs, yt), m, "the SQ query φ"))
+        if inputs and is_tensor(inputs[0]):  # torch inputs: give y as a tensor of the same dtype
+            import torch
+
+            y = torch.as_tensor(y, dtype=inputs[0].dtype)
+        return self._check_range(_to_numpy(q(*inputs, y), m, "the SQ query φ"))
 
 
 def _evaluate_target(target: Callable[..., Any], inputs: tuple) -> np.ndarray:

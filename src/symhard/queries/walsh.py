@@ -24,9 +24,11 @@ tables use the int64 butterfly (:func:`fwht_butterfly`: log2(N) passes replacing
 
 from __future__ import annotations
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from .._lazy import is_tensor
 from ..errors import InvalidParameterError
 
 
@@ -120,15 +122,21 @@ def fwht_butterfly(a, axis: int = -1) -> np.ndarray:
     return np.moveaxis(flat.reshape(*lead, N), -1, axis)
 
 
-def fwht_torch(t: torch.Tensor, dim: int = -1) -> torch.Tensor:
+if TYPE_CHECKING:
+    import torch
+
+
+def fwht_torch(t: "torch.Tensor", dim: int = -1) -> "torch.Tensor":
     """Unnormalized Walsh–Hadamard transform along ``dim`` (torch; same radix-64 algorithm as :func:`fwht`).
 
     Integer tensors give an exact int64 result (through float64 while max|t|·N < 2^52, by the
     int64 butterfly beyond); floating tensors keep their dtype; the result lives on the input's
     device.
     """
-    if not isinstance(t, torch.Tensor):
+    if not is_tensor(t):
         raise InvalidParameterError(f"fwht_torch needs a torch.Tensor, got {type(t).__name__}.")
+    import torch
+
     if t.dtype.is_complex:
         raise InvalidParameterError("fwht_torch needs a real or integer tensor.")
     integer = not t.dtype.is_floating_point
@@ -160,8 +168,10 @@ def fwht_torch(t: torch.Tensor, dim: int = -1) -> torch.Tensor:
     return out.movedim(-1, dim)
 
 
-def _fwht_torch_butterfly(x: torch.Tensor) -> torch.Tensor:
+def _fwht_torch_butterfly(x: "torch.Tensor") -> "torch.Tensor":
     """In-place butterfly passes over the last axis of an int64 tensor (exact)."""
+    import torch
+
     out = x.contiguous().clone()
     N = out.shape[-1]
     lead = out.shape[:-1]

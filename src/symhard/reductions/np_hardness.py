@@ -338,24 +338,19 @@ def weights_to_assignment(w) -> np.ndarray:
 
 
 def evaluate_gnn(dataset: GraphDataset, w) -> np.ndarray:
-    r"""Evaluate :math:`f_w(X_g, A_g) = 1^\top \mathrm{ReLU}(A_g X_g w)` on every graph (float64).
+    r"""Evaluate :math:`f_w(X_g, A_g) = 1^\top \mathrm{ReLU}(A_g X_g w)` on every graph (float64, numpy).
 
-    Uses :func:`symhard.models.gnn.one_hidden_layer_gnn` with ``W = w[:, None]``, ``a = [1]``.
+    The same function as :func:`symhard.models.gnn.one_hidden_layer_gnn` with ``W = w[:, None]``,
+    ``a = [1]`` (``tests/test_np_hardness.py`` checks that they agree); numpy keeps torch out of
+    ``symhard np``.
 
     Shapes: ``w[d]`` -> ``[G]``.
     """
-    import torch
-
-    from ..models.gnn import one_hidden_layer_gnn
-
     w = np.asarray(w, dtype=np.float64)
     if w.shape != (dataset.dim,):
         raise InvalidParameterError(f"w must have shape ({dataset.dim},) (one weight per feature), got {w.shape}.")
-    out = one_hidden_layer_gnn(
-        torch.from_numpy(dataset.features), torch.from_numpy(dataset.adjacency),
-        torch.from_numpy(w)[:, None], torch.ones(1, dtype=torch.float64), activation="relu",
-    )
-    return out.numpy()
+    hidden = np.maximum(dataset.adjacency @ (dataset.features @ w)[..., None], 0.0)  # [G, n, 1]
+    return hidden[..., 0].sum(-1)
 
 
 def max_label_error(dataset: GraphDataset, w) -> float:
