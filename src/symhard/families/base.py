@@ -85,8 +85,10 @@ class Certificate:
     ``max_offdiag_corr`` ± ``max_offdiag_corr_stderr``
         the largest normalized correlation between two distinct members (γ);
     ``min_norm``
-        the smallest *normalized* norm ‖f‖/‖f‖_target-scale among the members (1 when every
-        member is a unit-norm function);
+        the smallest norm among the members as the certified weights compute them, in units where
+        the un-symmetrized building block has norm 1 (the parity χ_S, the monomial x_T, the sign
+        network f_S, F_k per node or column): how much of the norm survives the averaging over the
+        group. 1 for orbit sums normalized by construction; a degenerate member shows as 0;
     ``method``
         ``"exact"``, ``"mc"`` (Monte Carlo with standard errors) or ``"mixed"`` (then
         ``extra["methods"]`` says which quantity used which);
