@@ -79,6 +79,17 @@ def _check_group(group: Any, n: int) -> PermutationGroup:
     return group
 
 
+class VectorInput(nn.Module):
+    """Adapter: a model on ``X [B, n, 1]`` (d = 1 columns) applied to vectors ``x [B, n]`` (or ``[M, B, n]``)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x.unsqueeze(-1))
+
+
 class GroupAveragedNetwork(nn.Module):
     r"""Ensemble of ``M`` group-averaged one-hidden-layer networks (a circular CNN for Z_n).
 

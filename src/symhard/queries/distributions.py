@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 
 #: Largest n for which the Boolean cube is enumerated (2^20 points).
 MAX_CUBE_POINTS = 20
+#: Largest number of nodes for which every labelled graph is enumerated (2^15 graphs).
+MAX_ENUMERATED_NODES = 6
 
 _DTYPE_NAMES = ("float64", "float32")
 
@@ -78,6 +80,28 @@ def erdos_renyi_adjacency(m: int, n: int, p: float | np.ndarray = 0.5, seed: See
     p = p[:, None] if p.ndim == 1 else p
     bits = (rng.random((m, iu.size)) < p).astype(dtype)
     A = np.zeros((m, n, n), dtype=dtype)
+    A[:, iu, ju] = bits
+    A[:, ju, iu] = bits
+    return A
+
+
+def all_graphs(n: int) -> np.ndarray:
+    """Every graph on ``n`` labelled nodes as ``uint8`` adjacency ``[2^{n(n-1)/2}, n, n]``.
+
+    Graph ``c`` has edge ``e`` (in ``np.triu_indices(n, 1)`` order) iff bit ``e`` of ``c`` is set.
+    Refused beyond ``n = 6`` (2^21 graphs would need 100 MB).
+    """
+    n = check_int(n, "n", min_value=1)
+    if n > MAX_ENUMERATED_NODES:
+        raise EnumerationLimitError(
+            f"the graphs on {n} labelled nodes are 2^{n * (n - 1) // 2}, above the enumeration limit of "
+            f"n <= {MAX_ENUMERATED_NODES} nodes; sample them instead."
+        )
+    iu, ju = np.triu_indices(n, k=1)
+    E = iu.size
+    codes = np.arange(2**E, dtype=np.int64)
+    bits = ((codes[:, None] >> np.arange(E)) & 1).astype(np.uint8)
+    A = np.zeros((2**E, n, n), dtype=np.uint8)
     A[:, iu, ju] = bits
     A[:, ju, iu] = bits
     return A
@@ -241,6 +265,17 @@ class ErdosRenyi(Distribution):
 
     def __repr__(self) -> str:
         return f"ErdosRenyi(n={self.n}, p={self.p}, features={self.features}, self_loops={self.self_loops})"
+
+    def graph_support(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every graph with its probability p^|E| (1 − p)^(C(n,2) − |E|): ``(A[2^C(n,2), n, n] uint8, probs)``.
+
+        The exact support of the graph part (node features are Gaussian, not finite); ``n <= 6``.
+        Self-loops are not added here.
+        """
+        A = all_graphs(self.n)
+        E = self.n * (self.n - 1) // 2
+        edges = A.sum((1, 2)).astype(np.int64) // 2
+        return A, self.p**edges * (1 - self.p) ** (E - edges)
 
     def _draw(self, m, rng):
         A = erdos_renyi_adjacency(m, self.n, self.p, rng, dtype=np.float64)
