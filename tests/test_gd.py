@@ -99,6 +99,63 @@ def test_matches_torch_optim(optimizer):
         torch.testing.assert_close(getattr(ours, name), getattr(ref, name), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("loss, ref_loss", [
+    ("l1", torch.nn.L1Loss()), ("huber", torch.nn.HuberLoss(delta=0.5)),
+])
+def test_other_losses_match_torch(loss, ref_loss):
+    """The l1 and Huber losses: one member equals torch.optim.Adam on torch.nn's own loss module."""
+    n, h, N, steps, b, lr, seed = 4, 6, 200, 30, 16, 3e-3, 7
+    x, Y = _data(N, n, seed=4)
+    y = Y[0]
+    ours = EnsembleMLP.init(1, n, h, [9])
+    ref = EnsembleMLP.init(1, n, h, [9])
+    cfg = TrainConfig(lr=lr, steps=steps, batch_size=b, seed=seed, eval_every=steps, loss=loss, huber_delta=0.5)
+    res = train_ensemble(ours, (x,), y, test_inputs=(x,), test_y=y, config=cfg)
+    assert res.config["loss"] == loss
+    opt = torch.optim.Adam(ref.parameters(), lr=lr)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        idx = torch.randint(N, (b,), generator=gen)
+        opt.zero_grad()
+        ref_loss(ref(x[idx])[0], y[idx]).backward()
+        opt.step()
+    for name in ("W", "b", "a"):
+        torch.testing.assert_close(getattr(ours, name), getattr(ref, name), rtol=1e-5, atol=1e-6)
+
+
+def test_validation_error_is_recorded_and_chooses_the_lr():
+    """val_error = normalized MSE on the held-out set, computed here directly; the choice uses it."""
+    from symhard.learners.gd import choose_by_validation
+
+    n, h = 5, 16
+    x, Y = _data(600, n, seed=11)
+    y = Y[0]
+    tr, va, te = slice(0, 400), slice(400, 500), slice(500, 600)
+    model = EnsembleMLP.init(3, n, h, [1, 1, 1])
+    cfg = TrainConfig(lr=[1e-5, 3e-3, 3.0], steps=150, batch_size=32, seed=0, eval_every=50)
+    res = train_ensemble(model, (x[tr],), y[tr], test_inputs=(x[te],), test_y=y[te], config=cfg,
+                         val_inputs=(x[va],), val_y=y[va])
+    with torch.no_grad():
+        direct = ((model(x[va]) - y[va]) ** 2).mean(1) / (y[va] ** 2).mean()
+    np.testing.assert_allclose(res.val_error, direct.double().numpy(), rtol=1e-5)
+    assert {c["step"] for c in res.curves if np.isfinite(c["val_error"])} == {0, 50, 100, 150}
+    chosen = choose_by_validation(res.val_error, ["seed0"] * 3)["seed0"]
+    assert chosen == int(np.nanargmin(np.where(np.isfinite(res.val_error), res.val_error, np.inf)))
+    # without a validation set the error is NaN, never silently the test error
+    res2 = train_ensemble(EnsembleMLP.init(1, n, h, [1]), (x[tr],), y[tr], test_inputs=(x[te],), test_y=y[te],
+                          config=TrainConfig(steps=5, eval_every=5))
+    assert np.isnan(res2.val_error).all()
+    with pytest.raises(InvalidParameterError, match="both val_inputs and val_y"):
+        train_ensemble(model, (x[tr],), y[tr], test_inputs=(x[te],), test_y=y[te], config=cfg, val_inputs=(x[va],))
+
+
+def test_choose_by_validation_ignores_diverged_members():
+    from symhard.learners.gd import choose_by_validation
+
+    assert choose_by_validation([math.nan, 0.7, math.inf, 0.3], [0, 0, 1, 1]) == {0: 1, 1: 3}
+    assert choose_by_validation([math.nan, math.nan], [0, 0]) == {0: 0}  # all diverged: the first
+
+
 def test_divergence_masked_and_frozen():
     n, h, N = 5, 8, 300
     x, Y = _data(N, n, seed=3)
@@ -184,6 +241,8 @@ def test_per_member_inputs():
         ({"batch_size": -4}, "batch_size"),
         ({"device": "tpu"}, "device must be one of"),
         ({"patience": 0}, "patience"),
+        ({"loss": "hinge"}, "loss must be one of square, l1, huber"),
+        ({"huber_delta": 0.0}, "huber_delta"),
     ],
 )
 def test_bad_config(kwargs, match):

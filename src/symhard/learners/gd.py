@@ -3,13 +3,18 @@ r"""Ensemble gradient descent: train ``M`` independent models at once through th
 Every model of :mod:`symhard.models` carries a leading ensemble axis: each parameter has shape
 ``[M, ...]`` and ``forward(*inputs)`` returns predictions ``[M, B]``. Member ``m`` is an
 independent network; the members only share the computation. :func:`train_ensemble` minimizes,
-for every member separately, the square loss
+for every member separately, the mini-batch loss
 
 .. math::
 
-    L_m(\theta_m) = \frac{1}{b} \sum_{i \in \text{batch}} \bigl(f_{\theta_m}(x_i) - y_{m,i}\bigr)^2 ,
+    L_m(\theta_m) = \frac{1}{b} \sum_{i \in \text{batch}} \ell\bigl(f_{\theta_m}(x_i) - y_{m,i}\bigr),
+    \qquad \ell(r) = r^2 \;(\texttt{square}),\ |r| \;(\texttt{l1}),\
+    \begin{cases} r^2/2 & |r| \le \delta \\ \delta(|r| - \delta/2) & \text{else} \end{cases}\;(\texttt{huber}),
 
-by back-propagating :math:`\sum_m L_m`. Because :math:`\partial L_{m'} / \partial \theta_m = 0` for
+by back-propagating :math:`\sum_m L_m`. The loss matters for the theory: on the square loss a
+gradient is a batch of correlational queries (:func:`symhard.queries.bounds.gd_as_csq`), on other
+losses it is not (with ℓ1, gradient queries reach the power of SQ: Joshi, Misiakiewicz, Srebro
+2024), so every run records its loss. Errors reported are always the normalized squared error. Because :math:`\partial L_{m'} / \partial \theta_m = 0` for
 :math:`m' \ne m`, the gradient of the sum restricted to the slice ``[m]`` is the gradient of
 :math:`L_m` alone, so one backward pass gives all ``M`` gradients, and the ensemble run equals
 ``M`` separate runs (to floating-point round-off of the batched contractions).
@@ -46,6 +51,13 @@ or ``[M, N, ...]`` with ``inputs_per_member=True``; ``train_y`` is ``[N]`` (one 
 mini-batch of ``batch_size`` indices uniformly with replacement from ``range(N)``, the same indices
 for all members, from a generator seeded with ``config.seed``. Alternatively ``sampler(b,
 generator) -> (inputs, y)`` draws fresh samples every step (online SGD on the population loss).
+
+Validation
+----------
+``val_inputs``/``val_y`` (optional, held out from the training data by the caller) give every
+member a validation error, recorded at each evaluation and at the end (``val_error``).
+Hyperparameters (the learning rate of an lr grid) are chosen on it, never on the test set
+(:func:`choose_by_validation`).
 """
 
 from __future__ import annotations
@@ -60,10 +72,13 @@ import numpy as np
 import torch
 
 from ..errors import InvalidParameterError, check_float, check_int
+from ._optim import EnsembleOptimizer
 
-__all__ = ["TrainConfig", "TrainResult", "train_ensemble", "resolve_device"]
+__all__ = ["TrainConfig", "TrainResult", "train_ensemble", "resolve_device", "choose_by_validation", "LOSSES"]
 
-_BETA1, _BETA2, _EPS = 0.9, 0.999, 1e-8
+#: Training losses (:class:`TrainConfig` ``loss``).
+LOSSES = ("square", "l1", "huber")
+
 #: Evaluation runs in chunks of about this many (member, sample) pairs, so that memory does not
 #: grow with the ensemble size (M = 256 members × 4096 samples of a CNN would need ~14 GB).
 _EVAL_MEMBER_SAMPLES = 1 << 16
@@ -107,6 +122,10 @@ class TrainConfig:
         Seeds the mini-batch indices (or the sampler's generator).
     min_delta : float
         Relative improvement that resets the patience counter.
+    loss : {"square", "l1", "huber"}
+        The training loss (the reported errors are always normalized squared errors).
+    huber_delta : float
+        The δ of the Huber loss.
     """
 
     optimizer: str = "adam"
@@ -119,6 +138,8 @@ class TrainConfig:
     device: str = "cpu"
     seed: int = 0
     min_delta: float = 1e-3
+    loss: str = "square"
+    huber_delta: float = 1.0
 
     def validate(self) -> "TrainConfig":
         if self.optimizer not in ("adam", "sgd"):
@@ -136,6 +157,9 @@ class TrainConfig:
         check_int(self.eval_every, "eval_every", min_value=1)
         check_int(self.seed, "seed", min_value=0)
         check_float(self.min_delta, "min_delta", low=0.0, high=1.0)
+        if self.loss not in LOSSES:
+            raise InvalidParameterError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
+        check_float(self.huber_delta, "huber_delta", low=0.0, low_open=True)
         resolve_device(self.device)
         return self
 
@@ -146,8 +170,9 @@ class TrainResult:
 
     ``test_error`` is the test MSE divided by the mean square of the test targets (the zero
     predictor scores 1); for a diverged member it is the error of its last finite parameters.
-    ``curves`` is a list of dicts with keys ``step, member, train_loss, test_error`` (one per
-    member and evaluation; ``train_loss`` is the mean batch loss since the previous evaluation).
+    ``curves`` is a list of dicts with keys ``step, member, train_loss, test_error, val_error`` (one
+    per member and evaluation; ``train_loss`` is the mean batch loss since the previous evaluation).
+    ``val_error`` is the normalized squared error on the validation set (NaN without one).
     """
 
     test_error: np.ndarray
@@ -158,6 +183,7 @@ class TrainResult:
     seconds: float = 0.0
     stopped_at: np.ndarray | None = None  # step at which each member stopped or diverged (steps_run if never)
     config: dict[str, Any] | None = None
+    val_error: np.ndarray | None = None
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -202,11 +228,38 @@ def _expand_lr(lr: float | Sequence[float], M: int) -> list[float]:
     return lrs
 
 
-def _per_member_mse(pred: torch.Tensor, y: torch.Tensor, M: int) -> torch.Tensor:
-    """Mean square error per member: pred ``[M, B]``, y ``[B]`` or ``[M, B]`` -> ``[M]``."""
+def _per_member_loss(pred: torch.Tensor, y: torch.Tensor, M: int, loss: str = "square",
+                     delta: float = 1.0) -> torch.Tensor:
+    """Mean loss per member: pred ``[M, B]``, y ``[B]`` or ``[M, B]`` -> ``[M]`` (see the module docstring)."""
     if pred.dim() != 2 or pred.shape[0] != M:
         raise InvalidParameterError(f"model.forward must return [M, B] with M = {M}; got {tuple(pred.shape)}.")
-    return ((pred - y) ** 2).mean(dim=1)
+    r = pred - y
+    if loss == "square":
+        return (r**2).mean(dim=1)
+    if loss == "l1":
+        return r.abs().mean(dim=1)
+    return torch.nn.functional.huber_loss(pred, y.expand_as(pred), reduction="none", delta=delta).mean(dim=1)
+
+
+def choose_by_validation(val_error: Sequence[float], groups: Sequence[Any]) -> dict[Any, int]:
+    """For each group of members (e.g. one seed's lr grid), the member with the smallest validation error.
+
+    ``groups[j]`` names the group of member ``j``; diverged members (NaN/inf) are never chosen
+    unless the whole group diverged. Returns ``{group: member index}``.
+
+    >>> choose_by_validation([0.5, 0.2, 0.9, float("nan")], ["a", "a", "b", "b"])
+    {'a': 1, 'b': 2}
+    """
+    best: dict[Any, int] = {}
+    for j, (err, g) in enumerate(zip(val_error, groups)):
+        e = float(err) if err is not None and math.isfinite(float(err)) else math.inf
+        if g not in best:
+            best[g] = j
+            continue
+        cur = float(val_error[best[g]]) if math.isfinite(float(val_error[best[g]])) else math.inf
+        if e < cur:
+            best[g] = j
+    return best
 
 
 @torch.no_grad()
@@ -231,54 +284,6 @@ def _mean_square(y: torch.Tensor, M: int) -> torch.Tensor:
     return ms.expand(M) if ms.dim() == 0 else ms
 
 
-# ------------------------------------------------------------------------------ optimizer
-class _EnsembleOptimizer:
-    """Adam / SGD with one learning rate per ensemble member and a per-member update mask."""
-
-    def __init__(self, params: list[torch.Tensor], lrs: list[float], kind: str, weight_decay: float) -> None:
-        self.params = params
-        self.kind = kind
-        self.wd = weight_decay
-        self.t = 0
-        dev = params[0].device
-        self.lr = torch.tensor(lrs, dtype=params[0].dtype, device=dev)
-        if kind == "adam":
-            self.m1 = [torch.zeros_like(p) for p in params]
-            self.m2 = [torch.zeros_like(p) for p in params]
-
-    def _b(self, vec: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
-        return vec.reshape((-1,) + (1,) * (p.dim() - 1)).to(p.dtype)
-
-    @torch.no_grad()
-    def step(self, active: torch.Tensor) -> torch.Tensor:
-        """Apply one update to the ``active`` members; return the members whose new parameters are
-        not finite (their update is discarded)."""
-        self.t += 1
-        new_vals = []
-        finite = active.clone()
-        for i, p in enumerate(self.params):
-            g = p.grad if p.grad is not None else torch.zeros_like(p)
-            g = torch.where(self._b(active, p).bool(), g, torch.zeros_like(g))
-            if self.wd:
-                g = g + self.wd * p
-            if self.kind == "sgd":
-                upd = self._b(self.lr, p) * g
-            else:
-                m1 = torch.where(self._b(active, p).bool(), _BETA1 * self.m1[i] + (1 - _BETA1) * g, self.m1[i])
-                m2 = torch.where(self._b(active, p).bool(), _BETA2 * self.m2[i] + (1 - _BETA2) * g * g, self.m2[i])
-                self.m1[i], self.m2[i] = m1, m2
-                bc1 = 1 - _BETA1 ** self.t
-                bc2 = 1 - _BETA2 ** self.t
-                upd = self._b(self.lr, p) * (m1 / bc1) / ((m2 / bc2).sqrt() + _EPS)
-            new = p - upd
-            finite &= torch.isfinite(new).flatten(1).all(dim=1)
-            new_vals.append(new)
-        keep = active & finite
-        for p, new in zip(self.params, new_vals):
-            p.copy_(torch.where(self._b(keep, p).bool(), new, p))
-        return active & ~finite
-
-
 # ------------------------------------------------------------------------------ trainer
 def train_ensemble(
     model: torch.nn.Module,
@@ -290,6 +295,8 @@ def train_ensemble(
     config: TrainConfig,
     sampler: Sampler | None = None,
     inputs_per_member: bool = False,
+    val_inputs: tuple[torch.Tensor, ...] | None = None,
+    val_y: torch.Tensor | None = None,
 ) -> TrainResult:
     """Train every member of an ensemble model by mini-batch gradient descent on the square loss.
 
@@ -309,6 +316,9 @@ def train_ensemble(
         or ``[M, b]``).
     inputs_per_member : bool
         Whether the input tensors carry the ensemble axis first.
+    val_inputs, val_y : optional validation set (same layout as the test set), held out from
+        the training data; its normalized error is recorded (``val_error``) for choosing
+        hyperparameters.
 
     Returns
     -------
@@ -346,6 +356,19 @@ def train_ensemble(
     test_scale = _mean_square(test_y, M).to(device)
     if bool((test_scale <= 0).any()):
         raise InvalidParameterError("test_y has zero mean square; the normalized test error is undefined.")
+    if (val_inputs is None) != (val_y is None):
+        raise InvalidParameterError("give both val_inputs and val_y, or neither.")
+    if val_inputs is not None:
+        val_inputs = _as_inputs(val_inputs, "val_inputs")
+        val_y = _check_targets(val_y, M, _sample_axis_len(val_inputs, inputs_per_member, M, "val_inputs"), "val_y")
+        val_scale = _mean_square(val_y, M).to(device)
+        if bool((val_scale <= 0).any()):
+            raise InvalidParameterError("val_y has zero mean square; the normalized validation error is undefined.")
+
+    def val_errors() -> np.ndarray:
+        if val_inputs is None:
+            return np.full(M, np.nan)
+        return (_evaluate(model, val_inputs, val_y, inputs_per_member, M, device) / val_scale).cpu().numpy()
 
     if sampler is None:
         if train_inputs is None or train_y is None:
@@ -360,7 +383,7 @@ def train_ensemble(
 
     gen = torch.Generator(device="cpu")
     gen.manual_seed(int(config.seed))
-    opt = _EnsembleOptimizer(params, lrs, config.optimizer, float(config.weight_decay))
+    opt = EnsembleOptimizer(params, lrs, config.optimizer, float(config.weight_decay))
 
     active = torch.ones(M, dtype=torch.bool, device=device)
     diverged = torch.zeros(M, dtype=torch.bool, device=device)
@@ -376,9 +399,11 @@ def train_ensemble(
     def record(at_step: int) -> None:
         nonlocal window_n
         err = (_evaluate(model, test_inputs, test_y, inputs_per_member, M, device) / test_scale).cpu().numpy()
+        verr = val_errors()
         wl = (window_sum / max(window_n, 1)).cpu().numpy() if window_n else np.full(M, np.nan)
         for m in range(M):
-            curves.append({"step": at_step, "member": m, "train_loss": float(wl[m]), "test_error": float(err[m])})
+            curves.append({"step": at_step, "member": m, "train_loss": float(wl[m]), "test_error": float(err[m]),
+                           "val_error": float(verr[m])})
 
     record(0)
     for step in range(1, config.steps + 1):
@@ -393,7 +418,7 @@ def train_ensemble(
             yb = _check_targets(yb, M, config.batch_size, "sampler targets").to(device)
         for p in params:
             p.grad = None
-        losses = _per_member_mse(model(*xb), yb, M)
+        losses = _per_member_loss(model(*xb), yb, M, config.loss, config.huber_delta)
         finite_loss = torch.isfinite(losses)
         newly = active & ~finite_loss
         total = torch.where(active & finite_loss, losses, torch.zeros_like(losses)).sum()
@@ -441,4 +466,5 @@ def train_ensemble(
         seconds=time.perf_counter() - t0,
         stopped_at=stopped_at,
         config=cfg,
+        val_error=val_errors().astype(np.float64),
     )
