@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ROLES", "check_role", "Certificate", "LowerBound", "Section", "ReportSection", "TaskSpec", "LearningTask",
-    "ContractCase", "Family", "register_family", "all_families", "family_names", "get_family", "register_task",
+    "ContractCase", "Family", "register_family", "unregister_family", "all_families", "family_names", "get_family", "register_task",
     "unregister_task", "all_tasks", "get_task",
 ]
 
@@ -353,6 +353,11 @@ def register_family(cls: type[Family]) -> type[Family]:
     if cls.name not in REGISTRY:
         _EXTRA_FAMILIES[cls.name] = cls
     return cls
+
+
+def unregister_family(name: str) -> None:
+    """Remove a family registered with :func:`register_family` (tests, interactive sessions)."""
+    _EXTRA_FAMILIES.pop(name, None)
 
 
 def family_names() -> list[str]:
