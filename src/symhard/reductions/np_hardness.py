@@ -449,8 +449,8 @@ def to_smtlib(dataset: GraphDataset) -> str:
     Exact in rationals and independent of any gadget: real unknowns ``w0..w{d-1}``; for every
     real node ``v`` of graph ``g`` a real ``r_g_v`` with :math:`z_{gv} = (A_g X_g)_v\, w` and
 
-    .. math:: (z_{gv} \le 0 \wedge r_{gv} = 0) ee (z_{gv} \ge 0 \wedge r_{gv} = z_{gv}),
-              \qquad 	extstyle\sum_v r_{gv} = y_g ,
+    .. math:: (z_{gv} \le 0 \wedge r_{gv} = 0) \vee (z_{gv} \ge 0 \wedge r_{gv} = z_{gv}),
+              \qquad \textstyle\sum_v r_{gv} = y_g ,
 
     the constraints of graph ``g`` in one assertion named ``graph_g`` (for unsat cores). The
     script ends with ``(check-sat)``; any SMT-LIB solver can replay it.
