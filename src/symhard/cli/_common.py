@@ -12,6 +12,33 @@ from rich.table import Table
 from ..families.base import Certificate, _jsonable
 
 
+def parse_lr_grid(values: Iterable[str] | None, default: tuple[float, ...]) -> tuple[float, ...]:
+    """The learning-rate grid of ``--lr``: comma-separated, repeatable (``--lr 1e-3,3e-3`` or ``--lr 1e-3 --lr 3e-3``).
+
+    Every command that trains takes its grid this one way; each value must be a number > 0.
+    """
+    from ..errors import InvalidParameterError
+
+    if not values:
+        return default
+    out = []
+    for item in values:
+        for tok in str(item).split(","):
+            tok = tok.strip()
+            if not tok:
+                continue
+            try:
+                v = float(tok)
+            except ValueError:
+                raise InvalidParameterError(f"--lr value {tok!r} is not a number; give e.g. --lr 1e-3,3e-3.") from None
+            if not v > 0 or v != v or v == float("inf"):
+                raise InvalidParameterError(f"--lr value {tok!r} must be a finite number > 0.")
+            out.append(v)
+    if not out:
+        raise InvalidParameterError("--lr needs at least one learning rate, e.g. --lr 1e-3,3e-3.")
+    return tuple(out)
+
+
 def console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+
 import typer
 
 from ._common import print_json, print_table
@@ -9,6 +11,13 @@ from ._common import print_json, print_table
 #: Enumerate orbits (besides Burnside) only up to this many points on the cube / subsets.
 ENUMERATION_POINTS = 16
 ENUMERATION_SUBSETS = 200_000
+
+
+class OrbitDomain(str, enum.Enum):
+    """What the group acts on in ``symhard groups orbits``."""
+
+    boolean = "boolean"
+    subsets = "subsets"
 
 
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
@@ -35,7 +44,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
     @groups_app.command("orbits")
     def orbits(
         group: str = typer.Argument(..., help="Group spec, e.g. cyclic:12."),
-        on: str = typer.Option("boolean", "--on", help="What G acts on: 'boolean' ({±1}^n) or 'subsets' (k-subsets)."),
+        on: OrbitDomain = typer.Option(OrbitDomain.boolean, "--on", help="What G acts on: boolean ({±1}^n) or subsets (k-subsets)."),
         k: int = typer.Option(None, "--k", help="Subset size for --on subsets."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
@@ -47,6 +56,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
         G = parse_group(group)
         n = G.degree
+        on = on.value
         data = {"group": G.name, "degree": n, "order": G.order, "on": on}
         if on == "boolean":
             data["orbit_count"] = G.orbit_count_boolean()

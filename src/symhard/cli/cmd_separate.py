@@ -13,19 +13,21 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
     @app.command("separate")
     def separate(
         group: str = typer.Option("cyclic:64", "--group", help="Permutation group, e.g. cyclic:64."),
-        degree: int = typer.Option(4, "--degree", help="Degree k of the hidden orbit sum (1 ≤ k ≤ n)."),
+        k: int = typer.Option(4, "--k", "--degree", help="Degree k of the hidden orbit sum (1 ≤ k ≤ n); --degree is its old name."),
         samples: Optional[int] = typer.Option(
             None, "--samples", help="Training samples m shared by both learners (default: the SQ learner's need)."),
         steps: int = typer.Option(1000, "--steps", help="Adam steps of gradient descent."),
-        lr: Optional[list[float]] = typer.Option(
-            None, "--lr", help="Adam learning rate; repeat for a grid trained as one ensemble (default 1e-3, 3e-3)."),
+        lr: Optional[list[str]] = typer.Option(
+            None, "--lr", help="Adam learning-rate grid trained as one ensemble: 1e-3,3e-3 (comma-separated or repeated)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the target and the samples."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON with keys sq and gd."),
     ) -> None:
         """Learn a random degree-k orbit sum with the SQ learner and with gradient descent."""
         from ..learners.separation import run_separation
 
-        out = run_separation(group, degree, samples, seed=seed, steps=steps, lrs=tuple(lr) if lr else (1e-3, 3e-3))
+        from ._common import parse_lr_grid
+
+        out = run_separation(group, k, samples, seed=seed, steps=steps, lrs=parse_lr_grid(lr, (1e-3, 3e-3)))
         if as_json:
             print_json(out)
             return
