@@ -186,7 +186,7 @@ def correlation_query(group: PermutationGroup, V: tuple[int, ...], B: float, tau
         return _correlation_raw(group, V, scale, x, y, products)
 
     if csq:
-        def fn(x: Any) -> np.ndarray:
+        def fn(x: Any, y: Any = None) -> np.ndarray:  # h(x); an SQ oracle's y is not used
             return np.clip(_correlation_raw(group, V, scale, x), -B, B) / B
     else:
         def fn(x: Any, y: Any) -> np.ndarray:  # type: ignore[misc]
