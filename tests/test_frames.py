@@ -182,13 +182,64 @@ def test_certificate_frames():
     d = cert.to_dict()
     G = PermutationGroup.dihedral(8)
     brute_orbits = len({frozenset(map(frozenset, G.orbit_of_subset(S))) for S in combinations(range(8), 2)})
-    assert d["members"] == d["orbit_count"] == brute_orbits == 4
+    # the certificate and its bound cover the whole class: one member per orbit (all 4 checked here)
+    assert d["members"] == d["orbit_count"] == d["members_checked"] == brute_orbits == 4
     assert d["orbit_count"] >= d["orbit_count_lower"] == math.comb(8, 2) / 16
     assert d["realization_error"] < 1e-10
     assert d["max_offdiag_corr"] < 1e-12
     assert d["min_norm_sq"] > 5 * d["min_norm_sq_stderr"]
-    assert d["lower_bound"]["queries"] == pytest.approx((4 - 1) * (0.25 - d["max_offdiag_corr"]) / (1 - d["max_offdiag_corr"]))
+    # gamma = 0 by the orthogonality proof: the counting lemma gives (m - 1) tau^2
+    assert d["lower_bound"]["inputs"] == {"m": 4, "gamma": 0.0, "tau": 0.5}
+    assert d["lower_bound"]["queries"] == pytest.approx((4 - 1) * 0.25)
+    assert d["lower_bound"]["condition"]
     np.testing.assert_allclose(d["unaveraged_norm_sq"], 2 - 4 / math.pi, rtol=1e-12)  # f_S = |u| − |v|, u, v iid N(0,1)
+    # norms are Monte Carlo, correlations exact given |x|: the method says so
+    assert d["method"] == "mixed" and d["methods"]["norms"] == "mc" and "exact given |x|" in d["methods"]["correlations"]
+    # min_norm is relative to the un-averaged sign network
+    assert d["min_norm"] == pytest.approx(math.sqrt(d["min_norm_sq"] / (2 - 4 / math.pi)), rel=1e-12)
+    assert list(d["params"]) == [p.name for p in fam.FramesFamily.params]
+    assert d["params"]["members"] == 8 and d["params"]["tau"] == 0.5 and d["params"]["group"] == "dihedral:8"
+
+
+def test_certificate_bound_uses_the_whole_class_when_fewer_members_are_checked():
+    cert = fam.certify(n=12, group="cyclic:12", k=4, members=5, abs_samples=4, norm_samples=50, tau=0.5,
+                       realization_samples=4)
+    # Z_12 on 4-subsets by Burnside: (C(12,4) + C(6,2) + 2 C(3,1)) / 12 = 43
+    assert cert.members == 43 and cert.extra["members_checked"] == 5 and cert.extra["pairs_checked"] == 10
+    assert cert.lower_bound.queries == pytest.approx(42 * 0.25)
+
+
+def test_conditional_gram_is_a_correlation_matrix_with_honest_errors():
+    frame = CyclicArgmaxFrame(6, sign_invariant=True)
+    reps = np.array([[0, 1], [0, 2], [0, 3]])
+    rng = np.random.default_rng(0)
+    gram, gamma, se = fam.conditional_gram(reps, frame, np.abs(rng.standard_normal((300, 6))),
+                                           np.abs(rng.standard_normal((10, 6))))
+    assert gram.method == "mc" and gram.n_samples == 300
+    np.testing.assert_allclose(gram.gram, np.eye(3), atol=1e-12)  # distinct orbits: 0 for every |x|
+    assert gamma < 1e-12 and np.all(se > 0)
+    # the norms are the Monte-Carlo means of the exact conditional squares
+    diag = fam.conditional_products(np.abs(np.random.default_rng(0).standard_normal((300, 6))), frame, reps, reps)
+    np.testing.assert_allclose(gram.norms**2, diag.mean(0), rtol=1e-12)
+
+
+def test_report_section_is_data_with_readable_figures():
+    from symhard.sections import Section
+
+    sec = fam.FramesFamily().report_section(quick=True)
+    assert isinstance(sec, Section) and sec.problems() == []
+    (fig,) = sec.figures
+    assert "frames" in fig.title and "hard class" in fig.title and "Z_n" in fig.title
+    corr, norm, size = fig.panels
+    # exact zeros are drawn on a linear axis and stated in words, never as 1e-18 on a log axis
+    assert corr.yscale == "linear" and "round-off" in corr.note
+    assert all(abs(v) < 1e-12 for s in corr.series for v in s.y)
+    assert all(p.yscale == "linear" or all(v > 0 for s in p.series for v in s.y) for p in fig.panels)
+    labels = [s.label for s in size.series]
+    assert "Z_n, k = 2" in labels and any("log₂ n" in lab for lab in labels)
+    for p in fig.panels:
+        assert "(input dimension)" in p.xlabel and p.ylabel
+    assert len(sec.certificates) == 8 and all(c.method == "mixed" for c in sec.certificates)
 
 
 def test_frames_bad_inputs():
@@ -210,9 +261,25 @@ def test_frames_task_contract():
     (x,) = hard.sample_inputs(4000, torch.Generator().manual_seed(9))
     (x2,) = ctrl.sample_inputs(4000, torch.Generator().manual_seed(9))
     assert torch.equal(x, x2) and x.shape == (4000, 8)
+    assert x.dtype == torch.float32 and hard.input_actions == ("rows",) and hard.group.name == "cyclic:8"
     for task in (hard, ctrl):
         y = task.target(x)
         assert y.shape == (4000,) and abs(float((y.double() ** 2).mean()) - 1) < 0.15
         model = task.make_model(2, 8, torch.Generator().manual_seed(0))
         assert model(x[:5]).shape == (2, 5)
     assert hard.lower_bound(0.5).queries == pytest.approx((PermutationGroup.cyclic(8).orbit_count_subsets(2) - 1) * 0.25)
+
+
+def test_certificate_refuses_when_distinct_orbits_correlate(monkeypatch):
+    """The bound uses gamma = 0 from the proof; a computation contradicting it must not certify."""
+    from symhard.errors import SymhardError
+
+    real = fam.conditional_gram
+
+    def broken(*args, **kwargs):
+        gram, _, se = real(*args, **kwargs)
+        return gram, 0.2, se
+
+    monkeypatch.setattr(fam, "conditional_gram", broken)
+    with pytest.raises(SymhardError, match="the orthogonality proof says 0"):
+        fam.certify(n=6, k=2, members=3, abs_samples=2, norm_samples=20, realization_samples=2)

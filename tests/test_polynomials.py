@@ -13,7 +13,7 @@ from symhard.errors import InvalidParameterError
 from symhard.families.polynomials import (
     HermitePolynomial,
     PolynomialsFamily,
-    csq_lower_bound,
+    class_bound,
     gram_matrix,
     hard_class_size,
     hermite_e_table,
@@ -109,14 +109,28 @@ def test_hard_class_is_orthonormal_and_realized_by_power_network():
 
 def test_lower_bound_formula_and_certificate():
     G = PermutationGroup.cyclic(12)
-    lb = csq_lower_bound(G, 4, 0.1)
+    lb = class_bound(G, 4, 0.1)
     # Burnside by hand for Z_12 on 4-subsets: sum over divisors d of gcd(12,4)=4 of phi(d) C(12/d, 4/d) / 12
     n_orbits = (1 * comb(12, 4) + 1 * comb(6, 2) + 2 * comb(3, 1)) // 12
-    assert lb.queries == pytest.approx(n_orbits * 0.01 / 2)
+    # the counting lemma with gamma = 0: (m - 1) tau^2, m the whole class
+    assert lb.queries == pytest.approx((n_orbits - 1) * 0.01)
+    assert lb.kind == "csq-counting" and lb.inputs == {"m": n_orbits, "gamma": 0.0, "tau": 0.1} and lb.condition
     cert = PolynomialsFamily().certificate(group="cyclic:12", k=4, members=5, tau=0.1)
     d = cert.to_dict()
-    assert d["orbits"] == n_orbits and d["max_offdiag_corr"] == 0.0 and d["min_norm"] == pytest.approx(1.0)
+    assert d["members"] == d["orbits"] == n_orbits and d["members_checked"] == 5  # the bound covers the class
+    assert d["max_offdiag_corr"] == 0.0 and d["min_norm"] == pytest.approx(1.0)
     assert d["realization_error"] < 1e-9
+    assert d["lower_bound"]["queries"] == pytest.approx((n_orbits - 1) * 0.01)
+    # params echo the declared parameter names, with the values used
+    assert list(d["params"]) == [p.name for p in PolynomialsFamily.params]
+    assert d["params"] == {"group": "cyclic:12", "k": 4, "members": 5, "tau": 0.1, "samples": 2000, "seed": 0}
+
+
+def test_a_class_of_one_orbit_needs_no_query():
+    # S_5 has one orbit of 2-subsets: the counting lemma gives 0 (vacuous), not a positive bound
+    cert = PolynomialsFamily().certificate(group="symmetric:5", k=2, members=3)
+    assert cert.members == 1 and cert.extra["members_checked"] == 1
+    assert cert.lower_bound.queries == 0.0 and cert.lower_bound.vacuous
 
 
 def test_random_invariant_polynomial_norm():
@@ -149,9 +163,11 @@ def test_polynomials_task_contract():
     control = get_task("polynomials")(16, "control", 5)
     assert (hard.family, hard.param_name, hard.param_value, hard.hidden_units) == ("polynomials", "n", 16, 8)
     assert control.hidden_units == 2
+    assert hard.group.is_cyclic_shift() and hard.group.degree == 16 and hard.input_actions == ("rows",)
     x1, = hard.sample_inputs(40_000, torch.Generator().manual_seed(0))
     x2, = control.sample_inputs(40_000, torch.Generator().manual_seed(0))
-    assert x1.shape == (40_000, 16) and torch.equal(x1, x2)  # inputs do not depend on seed or role
+    assert x1.shape == (40_000, 16) and x1.dtype == torch.float32 and torch.equal(x1, x2)  # not seed or role
+    assert abs(float(x1.mean())) < 0.01 and abs(float(x1.var()) - 1) < 0.01  # N(0, 1) coordinates
     for task in (hard, control):
         y = task.target(x1).double()
         assert y.shape == (40_000,)
@@ -161,4 +177,36 @@ def test_polynomials_task_contract():
         assert model(x1[:10]).shape == (3, 10)
     # the hard target is invariant under the cyclic shift
     np.testing.assert_allclose(hard.target(torch.roll(x1[:100], 1, dims=1)), hard.target(x1[:100]), atol=1e-5)
-    assert hard.lower_bound(0.1).queries == pytest.approx(hard_class_size(PermutationGroup.cyclic(16), 4) * 0.01 / 2)
+    # the whole-class bound (N_4(Z_16) - 1) tau^2, with N_4(Z_16) = 116 by Burnside
+    # (C(16,4) + C(8,2) + 2 C(4,1)) / 16 = (1820 + 28 + 8) / 16 = 116
+    assert hard_class_size(PermutationGroup.cyclic(16), 4) == 116
+    assert hard.lower_bound(0.1).queries == pytest.approx(115 * 0.01)
+
+
+def test_report_section_is_data():
+    from symhard.sections import Section
+
+    sec = PolynomialsFamily().report_section(quick=True)
+    assert isinstance(sec, Section) and sec.problems() == []
+    assert sec.certificates and all(c.members == c.extra["orbits"] for c in sec.certificates)
+    (fig,) = sec.figures
+    assert "polynomials" in fig.title and "hard class" in fig.title
+    sizes, bounds = fig.panels
+    z4 = next(s for s in sizes.series if s.label == "N_4(Z_n), k = 4")
+    # the plotted class sizes are the Burnside counts (checked against the brute force above)
+    assert z4.y == pytest.approx([np.log10(hard_class_size(PermutationGroup.cyclic(n), 4)) for n in z4.x])
+    for p in fig.panels:
+        assert "n" in p.xlabel and "(" in p.xlabel and p.ylabel
+
+
+def test_family_imports_no_learner_and_no_matplotlib():
+    """The family layer stands below the learners: importing it (and building its report data)
+    must import neither symhard.learners nor matplotlib."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import symhard.families.polynomials as p; import symhard.families.frames; "
+            "p.PolynomialsFamily().certificate(group='cyclic:8', k=3, members=2); "
+            "bad = [m for m in sys.modules if m.startswith(('symhard.learners', 'matplotlib'))]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -16,15 +16,19 @@ from symhard.groups import PermutationGroup, parse_group
 from symhard.learners.sq_polynomial import (
     EmpiricalOracle,
     InsufficientSamplesError,
+    ReynoldsCache,
     SQPolynomialLearner,
     adversarial_expectation,
+    correlation_query,
     csq_baseline,
     exact_expectation,
     query_bound,
     reynolds_products,
+    support_query,
 )
 from symhard.learners.separation import auto_samples
-from symhard.queries.oracles import ExactOracle
+from symhard.queries.distributions import Gaussian
+from symhard.queries.oracles import ExactOracle, SampledOracle
 
 
 def _sq_error(pred, f):
@@ -99,6 +103,98 @@ def test_query_count_is_linear_in_n():
     assert counts[2] < hard_class_size(PermutationGroup.cyclic(64), 4) / 10
 
 
+def _brute_support_statistic(G, V, x, y):
+    """y^2 (1/|G|) sum_g prod_{j in gV} (x_j^2 - 1), by enumerating G (independent of the FFT/gather code)."""
+    return y * y * np.mean([np.prod(x[:, g[list(V)]] ** 2 - 1, axis=1) for g in G.elements()], axis=0)
+
+
+@pytest.mark.parametrize("spec,k,seed", [("dihedral:10", 3, 1), ("dihedral:10", 3, 3), ("cyclic:16", 3, 1),
+                                         ("cyclic:12", 3, 0), ("cyclic:10", 2, 0)])
+def test_fresh_sample_oracle_recovers_the_support_every_time(spec, k, seed):
+    """A new Gaussian sample for every query (issue 14 §4). With the old id(x)-keyed cache these
+    targets failed: a new sample's array took a freed array's address and got its answers."""
+    G = parse_group(spec)
+    S, f = random_hard_member(G, k, seed=seed)
+    oracle = SampledOracle(f, Gaussian(G.degree), n_samples=20_000, seed=100 + seed, kind="sq")
+    res = SQPolynomialLearner(G, k).fit(oracle)
+    assert [V for V, _ in res.support] == [S]
+    assert oracle.n_queries == res.queries and all(r.n_samples == 20_000 for r in oracle.log)
+    assert _sq_error(res.predictor, f) < 0.05
+
+
+def test_two_arrays_at_the_same_address_get_their_own_answers():
+    """Allocate, free, reallocate: a new array at the freed array's address (same id, same data
+    pointer) must be answered from its own values, by a bare query and by a fresh oracle."""
+    G, V = PermutationGroup.cyclic(12), (0, 1)
+    q = support_query(G, V, 1e9)
+    rng = np.random.default_rng(0)
+    x = np.empty((2048, 12))
+    rng.standard_normal(out=x)
+    first_id, first_ptr = id(x), x.__array_interface__["data"][0]
+    first = 1e9 * q.fn(x, x[:, 0] * x[:, 3]).mean()
+    np.testing.assert_allclose(first, _brute_support_statistic(G, V, x, x[:, 0] * x[:, 3]).mean(), rtol=1e-9)
+    del x
+    for _ in range(200):  # CPython hands the freed block back at once; retry in case it does not
+        x = np.empty((2048, 12))
+        if id(x) == first_id and x.__array_interface__["data"][0] == first_ptr:
+            break
+        del x
+    else:
+        pytest.fail("could not reallocate an array at the freed address")
+    rng.standard_normal(out=x)
+    y = x[:, 0] * x[:, 3]
+    second = 1e9 * q.fn(x, y).mean()
+    expected = _brute_support_statistic(G, V, x, y).mean()
+    np.testing.assert_allclose(second, expected, rtol=1e-9)
+    assert abs(second - first) > 1e-3  # different arrays, different answers
+    # the same through fixed-sample oracles built one after the other on arrays at one address
+    answers = []
+    for trial in range(2):
+        x[:] = np.random.default_rng(10 + trial).standard_normal(x.shape)
+        oracle = EmpiricalOracle(x, x[:, 0] * x[:, 3])
+        answers.append(1e9 * oracle(q, 1e-6))
+        np.testing.assert_allclose(answers[-1], _brute_support_statistic(G, V, x, x[:, 0] * x[:, 3]).mean(), rtol=1e-9)
+        del oracle
+    assert abs(answers[0] - answers[1]) > 1e-3
+
+
+def test_empirical_oracle_cache_equals_direct_evaluation_and_is_bounded():
+    G = PermutationGroup.dihedral(8)
+    _, f = random_hard_member(G, 3, seed=0)
+    x = np.random.default_rng(1).standard_normal((3000, 8))
+    y = f(x)
+    one_entry = x.nbytes
+    oracle = EmpiricalOracle(x, y, cache_bytes=int(1.5 * one_entry))
+    queries = [support_query(G, (0, i), 50.0) for i in range(1, 8)] + [support_query(G, (0, 2, i), 50.0) for i in (3, 5)]
+    queries += [correlation_query(G, (0, 1, i), 20.0) for i in (2, 4)]
+    for q in queries:
+        # the cached answer is the mean of the query's own function on the same sample
+        assert oracle(q, 1e-3) == pytest.approx(float(np.mean(q.fn(x, y))), rel=1e-12, abs=1e-15)
+        assert len(oracle.cache) <= 1 and oracle.cache.nbytes <= oracle.cache.max_bytes
+    assert oracle.cache.hits >= 6  # the seven pairs {0, i} share the prefix (0,)
+    # the oracle's sample is its own read-only copy: changing the caller's array changes nothing
+    before = oracle(queries[0], 1e-3)
+    x[:] = 0.0
+    assert oracle(queries[0], 1e-3) == before
+    with pytest.raises(ValueError):
+        oracle.x[0, 0] = 1.0
+    # a cache answers only for its own array
+    cache = ReynoldsCache(oracle.x)
+    other = oracle.x.copy()
+    other[:, 0] += 1.0
+    np.testing.assert_allclose(cache(other, G, "x", (0,)), reynolds_products(other, G, (0,)))
+    assert len(cache) == 0
+
+
+def test_learner_uses_the_oracle_cache():
+    G = PermutationGroup.cyclic(16)
+    _, f = random_hard_member(G, 3, seed=2)
+    x = np.random.default_rng(4).standard_normal((20_000, 16))
+    oracle = EmpiricalOracle(x, f(x))
+    SQPolynomialLearner(G, 3).fit(oracle, check_samples=False)
+    assert oracle.cache.hits > oracle.cache.misses > 0
+
+
 def test_sampled_oracle_recovers_at_the_documented_sample_size():
     # the documented rule of symhard separate: m = ceil(1.5 x max plug-in need of a 20k pilot)
     G = PermutationGroup.cyclic(16)
@@ -171,7 +267,7 @@ def test_bad_inputs():
 
 
 def test_run_separation_end_to_end_small():
-    from symhard.learners.separation import run_separation
+    from symhard.learners.separation import run_separation, separation_figure, separation_table
 
     out = run_separation("cyclic:10", 3, None, seed=1, steps=4, width=8, test_samples=400, evals=1)
     S, f = random_hard_member(PermutationGroup.cyclic(10), 3, seed=1)
@@ -183,3 +279,23 @@ def test_run_separation_end_to_end_small():
     assert gd["test_error"] == min(gd["test_error_per_lr"].values())
     # the zero predictor scores 1: an untrained width-8 net is nowhere near the target
     assert gd["test_error"] > 0.5
+    # the report data: two panels, no drawing, every series labelled, the numbers of the run
+    fig = separation_figure([out], 3)
+    assert fig.problems() == [] and "polynomials" in fig.title and "Z_n" in fig.title
+    errors, sizes = fig.panels
+    assert [s.y[0] for s in errors.series] == [out["sq"]["test_error"], gd["test_error"]]
+    burnside = next(s for s in sizes.series if "Burnside" in s.label)
+    assert dict(zip(burnside.x, burnside.y))[16] == hard_class_size(PermutationGroup.cyclic(16), 3) == 35
+    table = separation_table([out])
+    assert table.rows[0][:3] == ["10", str(hard_class_size(PermutationGroup.cyclic(10), 3)), str(out["samples"])]
+
+
+def test_separation_section_keeps_its_signature():
+    import inspect
+
+    from symhard.learners.separation import separation_section
+    from symhard.sections import Section
+
+    sig = inspect.signature(separation_section)
+    assert list(sig.parameters) == ["quick"] and sig.parameters["quick"].default is True
+    assert sig.return_annotation in (Section, "Section")

@@ -25,44 +25,60 @@ Condition on :math:`r = |x|`: the frame :math:`F(x) = F(r)` is fixed and the sig
 :math:`T \in G·S`. Hence :math:`E[\bar f_S\bar f_T \mid r] = 0` for every r whenever S and T lie
 in different G-orbits. The certificate computes :math:`E_\varepsilon[\bar f_S \bar f_T \mid r]`
 *exactly* (an average over every sign pattern on :math:`\bigcup h(S) \cup h'(T)`) for a sample
-of r: ``method = "exact"``. Norms :math:`\|\bar f_S\|^2 = E_r E_\varepsilon[\bar f_S^2 \mid r]`
-are Monte Carlo over r (exact over the signs), with standard errors; a vanishing norm would void
-the bound, so the smallest is reported.
+of r and checks that it vanishes to round-off. Norms
+:math:`\|\bar f_S\|^2 = E_r E_\varepsilon[\bar f_S^2 \mid r]` are Monte Carlo over r (exact over
+the signs), with standard errors; a vanishing norm would void the bound, so the smallest is
+reported, relative to the un-averaged :math:`\|f_S\|` (exact, arc-cosine kernel:
+``min_norm`` = :math:`\min_S \|\bar f_S\| / \|f_S\|`). Hence ``method = "mixed"``:
+correlations exact given :math:`|x|`, norms Monte Carlo (``extra["methods"]``).
 
 Lower bound
 -----------
-One representative per G-orbit of k-subsets gives :math:`m = \#\text{orbits}` (Burnside, exact)
-unit-norm pairwise-orthogonal functions, :math:`m \ge \binom{n}{k}/|G|`; the pairwise CSQ bound
-gives :math:`q \ge m\tau^2/2` queries of tolerance :math:`\tau`. With :math:`k \approx \log_2 n`,
-:math:`m = n^{\Omega(\log n)}`, and :math:`\tau = n^{-c}` gives the paper's "for any constant c,
-either :math:`n^{\log n}` queries or a query of accuracy :math:`n^{-c}`" (reported as
-``log10_orbits_at_k_log`` and ``log10_queries_at_k_log``; orthogonality there holds by the same
-proof but is certified numerically only at the k of the certificate).
+One representative per G-orbit of k-subsets gives :math:`m = \#\text{orbits}` (Burnside, exact,
+:math:`m \ge \binom{n}{k}/|G|`) pairwise-orthogonal functions: γ = 0 for the whole class by the
+proof above (the certificate refuses if the exact conditional correlations it computes exceed
+round-off). The counting lemma (:func:`symhard.queries.bounds.csq_pairwise_bound`) gives
+
+.. math:: q \ge (m - 1)(\tau^2 - \gamma)/(1 - \gamma) = (m - 1)\tau^2
+
+queries of tolerance τ for the normalized members :math:`\bar f_S/\|\bar f_S\|` (normalizing keeps
+γ = 0), under the lemma's condition: a deterministic CSQ learner that learns every member to
+squared error below 1/2, in particular one that identifies the member. With
+:math:`k \approx \log_2 n`, :math:`m = n^{\Omega(\log n)}`, and :math:`\tau = n^{-c}` gives the paper's
+"for any constant c, either :math:`n^{\log n}` queries or a query of accuracy :math:`n^{-c}`"
+(reported as ``log10_orbits_at_k_log`` and ``log10_queries_at_k_log``; orthogonality there holds
+by the same proof but is certified numerically only at the k of the certificate).
 """
 
 from __future__ import annotations
 
 import math
-from itertools import product
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
 from .._random import as_generator, torch_generator
-from ..errors import InvalidParameterError, check_float, check_int, check_tau
+from ..errors import InvalidParameterError, SymhardError, check_float, check_int, check_tau
 from ..groups import PermutationGroup, as_group
-from ..groups.frames import Frame, default_frame, frame_average
-from ..queries.arccos import network_gram
-from ..queries.bounds import csq_pairwise_bound
+from ..groups.frames import Frame, default_frame
 from ..parameters import Param
-from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
+from ..queries.arccos import network_gram
+from ..queries.bounds import LowerBound, csq_pairwise_bound
+from ..sections import Figure, Panel, Section, Series, Table
+from ._sign_networks import conditional_gram, conditional_products, f_bar, f_sign, sign_network_weights, sign_patterns
+from .base import Certificate, ContractCase, Family, TaskSpec, check_role
+
+__all__ = [
+    "sign_patterns", "sign_network_weights", "f_sign", "f_bar", "conditional_products", "conditional_gram",
+    "certify", "FramesFamily", "FramesTask", "FRAMES_TASK",
+]
 
 PAPER_BOUND = ("for any constant c, either n^{log n} queries or a query of accuracy n^{−c} "
                "(Kiani et al. 2024, frame-averaged networks for permutation subgroups, CSQ)")
 
 MAX_K = 10
+#: Largest exact conditional correlation between distinct orbits accepted as float64 round-off.
+ROUND_OFF = 1e-9
 
 
 # ----------------------------------------------------------------------------- validation
@@ -83,81 +99,46 @@ def check_k(k: Any, n: int) -> int:
     return k
 
 
-# ----------------------------------------------------------------------------- the sign network
-def sign_patterns(k: int) -> np.ndarray:
-    """All w ∈ {±1}^k, shape ``(2^k, k)``."""
-    return np.array(list(product((1.0, -1.0), repeat=k)))
-
-
-def sign_network_weights(S: Any, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """(W, a) of f_S: W[:, j] = w_j on the coordinates S, /√k; a_j = Π w_j. ``W (n, 2^k)``, ``a (2^k,)``."""
-    S = np.asarray(S, dtype=np.int64)
-    k = S.size
-    w = sign_patterns(k)
-    W = np.zeros((n, w.shape[0]))
-    W[S] = w.T / math.sqrt(k)
-    return W, w.prod(axis=1)
-
-
-def f_sign(xS: np.ndarray) -> np.ndarray:
-    """f_S evaluated on the restricted inputs ``xS [..., k]``: Σ_w (Πw) ReLU(⟨w, x_S⟩/√k)."""
-    k = xS.shape[-1]
-    w = sign_patterns(k)
-    return np.maximum(xS @ w.T / math.sqrt(k), 0.0) @ w.prod(axis=1)
-
-
-def f_bar(S: Any, x: np.ndarray, frame: Frame) -> np.ndarray:
-    """f̄_S(x) = ⟨f_S⟩_F(x) from the formula (numpy): ``x [B, n]`` → ``[B]``."""
-    S = np.asarray(S, dtype=np.int64)
-    return frame_average(lambda y: f_sign(y[:, S]), x, frame)
-
-
-# ----------------------------------------------------------------------------- exact sign averages
-def conditional_products(R: np.ndarray, frame: Frame, SA: np.ndarray, SB: np.ndarray) -> np.ndarray:
-    """E_ε[f̄_A(ε∘r) f̄_B(ε∘r)] exactly, for every r in ``R [N, n]`` and every pair (A, B).
-
-    ``SA``, ``SB``: ``(P, k)`` subsets (pairs row by row). Returns ``(N, P)``. For frame elements
-    h, h' the term E_ε[f_A((ε∘r)[h(A)]) f_B((ε∘r)[h'(B)])] is an average over all 2^{2k}
-    assignments of signs to the distinct coordinates of the 2k slots h(A) ⊔ h'(B), where a slot repeating an earlier
-    coordinate reuses that coordinate's sign (each distinct sign pattern on the union is then
-    counted equally often, so the average is exact). Only 2^u patterns are enumerated, u the
-    largest number of distinct coordinates among the slots (k on the diagonal of a canonicalization).
-    """
-    perms, mask = frame.elements(R)  # [N, K, n], [N, K]
-    N, K, n = perms.shape
-    k = SA.shape[1]
-    posA = perms[:, :, SA]  # [N, K, P, k]: h(A) as coordinates
-    posB = perms[:, :, SB]
-    slots = np.concatenate([
-        np.broadcast_to(posA[:, :, None], (N, K, K, *posA.shape[2:])),
-        np.broadcast_to(posB[:, None, :], (N, K, K, *posB.shape[2:])),
-    ], axis=-1)  # [N, K, K', P, 2k]
-    first = (slots[..., :, None] == slots[..., None, :]).argmax(-1)  # index of the first equal slot
-    is_first = first == np.arange(2 * k)
-    ids = np.take_along_axis(np.cumsum(is_first, axis=-1) - 1, first, axis=-1)  # distinct coordinate id of each slot
-    u = int(is_first.sum(-1).max())  # largest number of distinct coordinates
-    bits = ((np.arange(1 << u)[:, None] >> np.arange(u)) & 1)  # [Q, u]: every sign pattern on u coordinates
-    eps = 1.0 - 2.0 * bits
-    eps_slots = eps[:, ids]  # [Q, N, K, K', P, 2k]
-    vals = np.take_along_axis(np.broadcast_to(R[:, None, None, None, :], (*slots.shape[:-1], n)), slots, axis=-1)
-    signed = eps_slots * vals
-    prod = f_sign(signed[..., :k]) * f_sign(signed[..., k:])  # [Q, N, K, K', P]
-    term = prod.mean(0)
-    w = mask[:, :, None].astype(float) * mask[:, None, :]  # [N, K, K']
-    cnt = mask.sum(1).astype(float)
-    return np.einsum("nkjp,nkj->np", term, w) / (cnt**2)[:, None]
-
-
 # ----------------------------------------------------------------------------- certificate
 def _k_log(n: int) -> int:
-    """The even k nearest log2 n (at least 2, at most min(n, ...))."""
+    """The even k nearest log2 n (at least 2, at most n)."""
     return int(min(n - n % 2, max(2, 2 * round(math.log2(n) / 2))))
+
+
+def frame_averaged_network(reps: Any, n: int, frame: Frame) -> Any:
+    """``FrameAveraged(EnsembleMLP.from_weights(W, a))`` with one ensemble member per subset of
+    ``reps (m, k)`` (float64 weights of :func:`sign_network_weights`): ``forward(x [B, n]) -> [m, B]``."""
+    from ..models.frame_averaged import EnsembleMLP, FrameAveraged
+
+    Ws, As = zip(*(sign_network_weights(S, n) for S in reps))
+    return FrameAveraged(EnsembleMLP.from_weights(np.stack(Ws), np.stack(As)), frame)
+
+
+def _realization_error(reps: np.ndarray, n: int, frame: Frame, X: np.ndarray) -> float:
+    """max |FrameAveraged(sign-network weights)(X) − f̄_S(X)| over the members and inputs."""
+    import torch
+
+    with torch.no_grad():
+        out = frame_averaged_network(reps, n, frame)(torch.as_tensor(X)).numpy()
+    ref = np.stack([f_bar(S, X, frame) for S in reps])
+    return float(np.abs(out - ref).max())
+
+
+def _representatives(G: PermutationGroup, k: int, members: int, rng: np.random.Generator) -> np.ndarray:
+    """One subset per G-orbit of k-subsets (all of them, or ``members`` chosen at random)."""
+    reps = np.array(G.subset_orbit_representatives(k), dtype=np.int64)
+    if len(reps) > members:
+        reps = reps[np.sort(rng.choice(len(reps), members, replace=False))]
+    if len(reps) < 2:
+        raise InvalidParameterError(f"{G.name} has a single orbit of {k}-subsets: no pair of orthogonal members to certify.")
+    return reps
 
 
 def certify(n: int = 12, group: Any = None, k: int = 2, members: int = 16, abs_samples: int = 64,
             norm_samples: int = 4000, tau: float | None = None, c: float = 1.0, seed: int = 0,
             realization_samples: int = 64) -> Certificate:
-    """Certificate of the frames family (module docstring)."""
+    """Certificate of the frames family (module docstring): the bound for all #orbits members, the
+    exact conditional correlations and Monte-Carlo norms of ``members`` of them, the realization."""
     n = check_int(n, "n", min_value=2)
     G = resolve_group(group if group is not None else f"cyclic:{n}", n)
     k = check_k(k, n)
@@ -170,79 +151,67 @@ def certify(n: int = 12, group: Any = None, k: int = 2, members: int = 16, abs_s
     rng = as_generator(seed)
     frame = default_frame(G, sign_invariant=True)
     orbit_count = G.orbit_count_subsets(k)
-    reps = np.array(G.subset_orbit_representatives(k), dtype=np.int64)
-    if len(reps) > members:
-        reps = reps[np.sort(rng.choice(len(reps), members, replace=False))]
-    m = len(reps)
-    if m < 2:
-        raise InvalidParameterError(f"{G.name} has a single orbit of {k}-subsets: no pair of orthogonal members to certify.")
-
-    # realization: FrameAveraged(sign network weights) against the formula
-    from ..models.frame_averaged import EnsembleMLP, FrameAveraged
-
-    Ws, As = zip(*(sign_network_weights(S, n) for S in reps))
-    net = FrameAveraged(EnsembleMLP.from_weights(np.stack(Ws), np.stack(As)), frame)
-    X = rng.standard_normal((realization_samples, n))
-    with torch.no_grad():
-        out = net(torch.as_tensor(X)).numpy()
-    ref = np.stack([f_bar(S, X, frame) for S in reps])
-    realization_error = float(np.abs(out - ref).max())
-
-    # norms: Monte Carlo over |x|, exact over the signs
-    Rn = np.abs(rng.standard_normal((norm_samples, n)))
-    diag = conditional_products(Rn, frame, reps, reps)  # [N, m]
-    norms_sq = diag.mean(0)
-    norms_se = diag.std(0, ddof=1) / math.sqrt(norm_samples)
-    # orthogonality: exact over the signs for a sample of |x|
-    iu, ju = np.triu_indices(m, 1)
-    Ro = np.abs(rng.standard_normal((abs_samples, n)))
-    off = conditional_products(Ro, frame, reps[iu], reps[ju])  # [N, P]
-    corr = np.abs(off) / np.sqrt(norms_sq[iu] * norms_sq[ju])[None]
-    gamma = float(corr.max())
-    # un-averaged reference norm ‖f_S‖² (exact, arc-cosine kernel; the same for every S)
+    reps = _representatives(G, k, members, rng)
+    realization_error = _realization_error(reps, n, frame, rng.standard_normal((realization_samples, n)))
+    R_norm = np.abs(rng.standard_normal((norm_samples, n)))
+    R_corr = np.abs(rng.standard_normal((abs_samples, n)))
+    gram, gamma_measured, norm_sq_se = conditional_gram(reps, frame, R_norm, R_corr)
+    if gamma_measured > ROUND_OFF:
+        raise SymhardError(f"frames: distinct orbits gave a conditional correlation {gamma_measured:.3g} > {ROUND_OFF:g}; "
+                           "the orthogonality proof says 0 exactly, so the computation is wrong.")
     W0, a0 = sign_network_weights(np.arange(k), k)
-    plain_norm_sq = float(network_gram(a0[None], W0.T[None])[0, 0])
-
-    lb = csq_pairwise_bound(orbit_count, min(1.0, gamma), tau_used)
+    plain_norm_sq = float(network_gram(a0[None], W0.T[None])[0, 0])  # ‖f_S‖², the same for every S
+    norms_sq = gram.norms**2
+    i_min = int(np.argmin(norms_sq))
     kl = _k_log(n)
     orbits_kl = G.orbit_count_subsets(kl)
-    lb_kl = csq_pairwise_bound(orbits_kl, 0.0, tau_used)
+    bound = csq_pairwise_bound(orbit_count, 0.0, tau_used)
+    bound.condition += "; for the normalized members f̄_S/‖f̄_S‖ (gamma = 0 by the orthogonality proof)"
     return Certificate(
         family="frames",
-        params={"n": n, "group": G.name, "k": k, "members": m, "frame": repr(frame), "abs_samples": abs_samples,
-                "norm_samples": norm_samples, "tau": tau_used, "c": c, "seed": seed},
-        method="exact",
+        params={"n": n, "group": G.name, "k": k, "members": members, "abs_samples": abs_samples,
+                "norm_samples": norm_samples, "tau": tau_used, "c": c, "seed": seed,
+                "realization_samples": realization_samples},
+        method="mixed",
         members=orbit_count,
         realization_error=realization_error,
-        max_offdiag_corr=gamma,
+        max_offdiag_corr=gamma_measured,
         max_offdiag_corr_stderr=0.0,
-        min_norm=float(np.sqrt(norms_sq.min())),
-        lower_bound=lb,
+        min_norm=math.sqrt(norms_sq[i_min] / plain_norm_sq),
+        lower_bound=bound,
         extra={
+            "methods": {"correlations": "exact given |x| (every sign pattern), for abs_samples draws of |x|; "
+                                        "0 for every |x| by the orthogonality proof",
+                        "norms": "mc"},
+            "frame": repr(frame),
             "group_order": G.order,
             "orbit_count": orbit_count,
             "orbit_count_lower": math.comb(n, k) / G.order,
-            "members_checked": m,
-            "pairs_checked": int(iu.size),
-            "min_norm_sq": float(norms_sq.min()),
-            "min_norm_sq_stderr": float(norms_se[np.argmin(norms_sq)]),
+            "members_checked": len(reps),
+            "pairs_checked": len(reps) * (len(reps) - 1) // 2,
+            "gamma_bound": 0.0,
+            "min_norm_sq": float(norms_sq[i_min]),
+            "min_norm_sq_stderr": float(norm_sq_se[i_min]),
+            "min_norm_stderr": float(norm_sq_se[i_min]) / (2 * math.sqrt(norms_sq[i_min] * plain_norm_sq)),
             "max_norm_sq": float(norms_sq.max()),
             "unaveraged_norm_sq": plain_norm_sq,
             "k_log": kl,
             "log10_orbits_at_k_log": math.log10(orbits_kl),
             "log10_n_pow_log2_n": math.log2(n) * math.log10(n),
-            "log10_queries_at_k_log": lb_kl.log10_queries,
+            "log10_queries_at_k_log": csq_pairwise_bound(orbits_kl, 0.0, tau_used).log10_queries,
             "paper_bound": PAPER_BOUND,
         },
     )
 
 
+# ----------------------------------------------------------------------------- the family
 class FramesFamily(Family):
     """Goel et al. sign networks, frame-averaged with a sign-invariant frame."""
 
     name = "frames"
     summary = "f̄_S = ⟨f_S⟩_F, f_S(x) = Σ_w (Πw) ReLU(⟨w, x_S⟩/√k), F a sign-invariant frame of G ≤ S_n; Gaussian x"
-    theorem = "CSQ: n^{log n} queries or accuracy n^{−c}; certified: #orbits of k-subsets · τ²/2 (exact orthogonality)"
+    theorem = ("CSQ: n^{log n} queries or accuracy n^{−c}; certified: (#orbits of k-subsets − 1)·τ² "
+               "(counting lemma, γ = 0 by exact orthogonality given |x|)")
 
     symmetry = "G <= S_n permuting the n coordinates of x, through a sign-invariant frame"
     bound = "csq-counting"
@@ -262,60 +231,100 @@ class FramesFamily(Family):
     def _certify(self, **params: Any) -> Certificate:
         return certify(**params)
 
-    def report_section(self, out_dir: Path, quick: bool = True) -> ReportSection:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
+    def report_section(self, quick: bool = True) -> Section:
+        """Certificates, a table and figure data for k = 2 under Z_n and D_n (no drawing)."""
         ns = [6, 8, 10, 12] if quick else [6, 8, 10, 12, 16, 20, 24]
-        rows, certs = [], []
-        for kind in ("cyclic", "dihedral"):
-            for n in ns:
-                cert = certify(n=n, group=f"{kind}:{n}", k=2, members=8, abs_samples=16,
-                               norm_samples=400 if quick else 2000, realization_samples=8)
-                certs.append(cert)
-                rows.append((kind, n, cert.extra["orbit_count"], cert.max_offdiag_corr, cert.extra["min_norm_sq"],
-                             cert.extra["min_norm_sq_stderr"], cert.extra["log10_orbits_at_k_log"]))
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-        for kind, marker in (("cyclic", "o"), ("dihedral", "s")):
-            sel = [r for r in rows if r[0] == kind]
-            x = [r[1] for r in sel]
-            axes[0].semilogy(x, [max(r[3], 1e-18) for r in sel], marker=marker, label=kind)
-            axes[1].errorbar(x, [r[4] for r in sel], yerr=[2 * r[5] for r in sel], marker=marker, label=kind, capsize=3)
-            axes[2].plot(x, [r[6] for r in sel], marker=marker, label=kind)
-        for ax, title in zip(axes, ("max |corr| across orbits (exact given |x|)", "min ‖f̄_S‖² (MC, ±2 s.e.)",
-                                    "log10 #orbits at k ≈ log2 n")):
-            ax.set_xlabel("n")
-            ax.set_title(title, fontsize=9)
-            ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = out_dir / "frames_corr_norm.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        table = ["| group | n | #orbits (k=2) | max corr | min ‖f̄‖² | s.e. |", "|---|---|---|---|---|---|"]
-        table += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1e} | {r[4]:.4f} | {r[5]:.1e} |" for r in rows]
-        text = f"k = 2, sign-invariant frames, Gaussian x. Paper bound: {PAPER_BOUND}.\n\n" + "\n".join(table)
-        return ReportSection(title="Frame-averaged networks (Goel et al. sign networks)", text=text,
-                             certificates=certs, figures=[path])
+        certs = {(kind, n): certify(n=n, group=f"{kind}:{n}", k=2, members=8, abs_samples=16,
+                                    norm_samples=400 if quick else 2000, realization_samples=8)
+                 for kind in ("cyclic", "dihedral") for n in ns}
+        rows = [[kind, str(n), str(c.members), f"{c.max_offdiag_corr:.1e}", f"{c.min_norm:.3f}",
+                 f"{c.extra['min_norm_stderr']:.1e}", f"{c.extra['log10_orbits_at_k_log']:.2f}", f"{c.realization_error:.1e}"]
+                for (kind, n), c in certs.items()]
+        table = Table(header=["group", "n", "#orbits (k = 2)", "max \\|corr\\| given \\|x\\|", "min ‖f̄_S‖/‖f_S‖", "s.e.",
+                              "log10 #orbits at k ≈ log₂ n", "realization error"], rows=rows,
+                      caption="Z_n and D_n acting on the coordinates; k = 2 unless stated.")
+        text = (f"Hard class: one frame-averaged sign network f̄_S = ⟨f_S⟩_F per G-orbit of k-subsets S, with a "
+                f"sign-invariant frame F and Gaussian x. Given |x| the members of distinct orbits are exactly "
+                f"orthogonal (γ = 0), so the whole class of #orbits members gives the counting-lemma bound "
+                f"(#orbits − 1)·τ². Norms are Monte Carlo over |x| (exact over the signs), relative to the "
+                f"un-averaged f_S. Paper bound: {PAPER_BOUND}.")
+        return Section(title="frames: frame-averaged sign networks (Goel et al. 2020), hard class", text=text,
+                       certificates=list(certs.values()), tables=[table], figures=[_frames_figure(ns, certs)],
+                       anchor="frames")
+
+    def contract_case(self, seed: int = 0) -> ContractCase:
+        """All three orbits of 2-subsets under Z_6: FrameAveraged(EnsembleMLP.from_weights(...)) against
+        the formula f̄_S; Gram matrix exact given |x| (correlations), Monte Carlo over |x| (norms)."""
+        n, k, G = 6, 2, PermutationGroup.cyclic(6)
+        frame = default_frame(G, sign_invariant=True)
+        reps = np.array(G.subset_orbit_representatives(k), dtype=np.int64)
+        rng = as_generator(seed)
+        x = rng.standard_normal((32, n))
+        gram, _, _ = conditional_gram(reps, frame, np.abs(rng.standard_normal((400, n))),
+                                      np.abs(rng.standard_normal((16, n))))
+        net = frame_averaged_network(reps, n, frame)
+
+        def target(inputs: tuple) -> np.ndarray:
+            return np.stack([f_bar(S, np.asarray(inputs[0], dtype=float), frame) for S in reps])
+
+        def network(inputs: tuple) -> np.ndarray:
+            import torch
+
+            with torch.no_grad():
+                return net(torch.as_tensor(np.asarray(inputs[0], dtype=float))).numpy()
+
+        cert = certify(n=n, group=G.name, k=k, members=len(reps), abs_samples=16, norm_samples=400, tau=0.5,
+                       seed=seed, realization_samples=16)
+        return ContractCase(members=[f"f̄_{set(S.tolist())}" for S in reps], group=G, input_actions=("rows",),
+                            inputs=(x,), target=target, network=network, gram=gram, certificate=cert, atol=1e-9)
+
+
+def _frames_figure(ns: list[int], certs: dict) -> Figure:
+    """Three panels: the exact conditional correlations (linear axis: they are 0), the relative
+    norms with ±2 s.e., and log10 of the class size at k = 2 and k ≈ log₂ n."""
+    styles = {"cyclic": ("o-", "o:", "Z_n"), "dihedral": ("s--", "s-.", "D_n")}
+    corr, norm, size = [], [], []
+    for kind, (style, style_log, sym) in styles.items():
+        cs = [certs[(kind, n)] for n in ns]
+        corr.append(Series(ns, [c.max_offdiag_corr for c in cs], f"{sym}, k = 2", style=style))
+        norm.append(Series(ns, [c.min_norm for c in cs], f"{sym}, k = 2", style=style,
+                           yerr=[2 * c.extra["min_norm_stderr"] for c in cs]))
+        size.append(Series(ns, [math.log10(c.members) for c in cs], f"{sym}, k = 2", style=style))
+        size.append(Series(ns, [c.extra["log10_orbits_at_k_log"] for c in cs],
+                           f"{sym}, k = even integer nearest log₂ n", style=style_log))
+    size.append(Series(ns, [certs[("cyclic", n)].extra["log10_n_pow_log2_n"] for n in ns], "n^(log₂ n)", style="k-"))
+    largest = max(c.max_offdiag_corr for c in certs.values())
+    panels = [
+        Panel(title="largest |correlation| between distinct orbits (exact given |x|)", xlabel="n (input dimension)",
+              ylabel="|normalized correlation| (dimensionless)", series=corr, ylim=(-0.05, 1.0),
+              note=f"0 up to float64 round-off at every n (largest {largest:.1e}); linear axis: the bound uses γ = 0"),
+        Panel(title="smallest norm kept by the frame average (Monte Carlo, ±2 s.e.)", xlabel="n (input dimension)",
+              ylabel="min_S ‖f̄_S‖ / ‖f_S‖ (dimensionless)", series=norm, hlines=[(1.0, "un-averaged norm")]),
+        Panel(title="size of the hard class (Burnside, exact)", xlabel="n (input dimension)",
+              ylabel="log10(number of members)", series=size),
+    ]
+    return Figure(name="frames-class",
+                  title=f"frames (hard class): frame-averaged sign networks, G = Z_n and D_n, n = {ns[0]}…{ns[-1]}, k = 2",
+                  panels=panels,
+                  caption="Correlations exact given |x| (every sign pattern); norms Monte Carlo over |x|; orbit counts exact.")
 
 
 # ----------------------------------------------------------------------------- learning task
-def _torch_gen(generator: Any) -> torch.Generator:
-    return torch_generator(generator)
-
-
 class FramesTask:
-    """x ~ N(0, I_n); hard: f̄_S for a random k-subset S; control: a frame-averaged random narrow ReLU teacher."""
+    """x ~ N(0, I_n); hard: f̄_S for a random k-subset S; control: a frame-averaged random narrow ReLU teacher.
+
+    Inputs ``x [m, n]`` (``Gaussian(n)``, float32, from the generator given); the target is
+    normalized to unit second moment by Monte Carlo with a fixed seed (``norm_sq_stderr``).
+    """
 
     family = "frames"
     param_name = "n"
+    input_actions = ("rows",)
 
     def __init__(self, n: int, role: str, seed: int, k: int = 4, group: Any = None, control_width: int = 4,
                  norm_samples: int = 20_000) -> None:
         from ..models.frame_averaged import EnsembleMLP, FrameAveraged
+        from ..queries.distributions import Gaussian
 
         check_role(role)
         self.param_value = n = check_int(n, "n", min_value=2)
@@ -324,6 +333,7 @@ class FramesTask:
         self.group = resolve_group(group if group is not None else f"cyclic:{n}", n)
         self.k = check_k(k, n)
         self.frame = default_frame(self.group, sign_invariant=True)
+        self.distribution = Gaussian(n)
         rng = as_generator(seed)
         if role == "hard":
             self.S = np.sort(rng.choice(n, self.k, replace=False))
@@ -335,28 +345,32 @@ class FramesTask:
             a = rng.standard_normal(width)
         self.hidden_units = W.shape[1]
         self._net = FrameAveraged(EnsembleMLP.from_weights(W, a), self.frame)
-        # normalization to unit second moment: Monte Carlo with a fixed seed (relative s.e. reported)
-        x = torch.as_tensor(as_generator(10_000 + seed).standard_normal((norm_samples, n)))
-        with torch.no_grad():
-            y2 = self._net(x)[0] ** 2
+        (x,) = self.distribution.sample(norm_samples, 10_000 + seed, dtype="float64")
+        y2 = self._raw(x) ** 2
         self.norm_sq = float(y2.mean())
         self.norm_sq_stderr = float(y2.std() / math.sqrt(norm_samples))
         self._scale = 1.0 / math.sqrt(self.norm_sq)
 
-    def sample_inputs(self, m: int, generator: Any) -> tuple[torch.Tensor]:
-        m = check_int(m, "m", min_value=1)
-        return (torch.randn(m, self.param_value, generator=_torch_gen(generator), dtype=torch.float64).float(),)
+    def _raw(self, x: Any) -> Any:
+        import torch
 
-    def target(self, x: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
-            return (self._net(x.to(torch.float64))[0] * self._scale).to(x.dtype)
+            return self._net(x.to(torch.float64))[0]
 
-    def make_model(self, ensemble: int, width: int, generator: Any) -> torch.nn.Module:
+    def sample_inputs(self, m: int, generator: Any) -> tuple[Any, ...]:
+        return self.distribution.sample(check_int(m, "m", min_value=1), torch_generator(generator), dtype="float32")
+
+    def target(self, x: Any) -> Any:
+        return (self._raw(x) * self._scale).to(x.dtype)
+
+    def make_model(self, ensemble: int, width: int, generator: Any) -> Any:
         from ..models.frame_averaged import EnsembleMLP, FrameAveraged
 
-        return FrameAveraged(EnsembleMLP(self.param_value, width, ensemble, generator=_torch_gen(generator)), self.frame)
+        return FrameAveraged(EnsembleMLP(self.param_value, width, ensemble, generator=torch_generator(generator)),
+                             self.frame)
 
     def lower_bound(self, tau: float) -> LowerBound:
+        """The whole-class bound (#orbits of k-subsets − 1)·τ² (counting lemma, γ = 0)."""
         return csq_pairwise_bound(self.group.orbit_count_subsets(self.k), 0.0, tau)
 
 

@@ -5,15 +5,12 @@ Setting
 Inputs :math:`x \sim N(0, I_n)`; a group :math:`G \le S_n` permutes coordinates,
 :math:`(g·x)_{g(i)} = x_i`. It acts on multi-indices :math:`\alpha \in \mathbb{N}^n` the same way,
 :math:`(g·\alpha)_{g(i)} = \alpha_i`, so that :math:`He_\alpha(g^{-1}·x) = He_{g·\alpha}(x)` with
-the probabilists' Hermite monomials
+the probabilists' Hermite monomials (:mod:`symhard.families._hermite`)
 
 .. math::
 
     He_\alpha(x) = \prod_{i=1}^n He_{\alpha_i}(x_i), \qquad
-    \mathbb{E}[He_\alpha He_\beta] = \alpha!\,\delta_{\alpha\beta}, \quad \alpha! = \prod_i \alpha_i!
-
-(one-dimensional orthogonality :math:`\mathbb{E}[He_a(z) He_b(z)] = a!\,\delta_{ab}` and independence
-of the coordinates).
+    \mathbb{E}[He_\alpha He_\beta] = \alpha!\,\delta_{\alpha\beta}, \quad \alpha! = \prod_i \alpha_i! .
 
 Members
 -------
@@ -27,29 +24,32 @@ It is :math:`G`-invariant (g permutes the orbit) and has unit norm: the
 :math:`|\mathrm{orb}(\alpha)|` monomials are orthogonal, each with :math:`\mathbb{E}[He_\beta^2] =
 \beta! = \alpha!`. Orbit sums of different orbits share no monomial, so they are orthogonal:
 *the Gram matrix of any set of orbit sums of distinct orbits is the identity, exactly*
-(:func:`gram_matrix` computes it from the Hermite expansions, never by sampling). Sparse invariant
-polynomials are combinations :math:`\sum_j w_j p_{[\alpha_j]}`, with norm :math:`\sum_j w_j^2`.
+(:func:`gram_matrix` computes it from the Hermite expansions, never by sampling).
 
-The hard sub-class
-------------------
+The hard class
+--------------
 The multilinear degree-:math:`k` orbit sums: :math:`\alpha = 1_S` with :math:`|S| = k`, so
 :math:`He_\alpha = x_S = \prod_{i\in S} x_i` and
-:math:`p_{[S]} = |\mathrm{orb}(S)|^{-1/2} \sum_{T \in \mathrm{orb}(S)} x_T`. There is one member per
-orbit of :math:`G` on :math:`k`-subsets; they are orthonormal. By Burnside's lemma (exact integers,
+:math:`p_{[S]} = |\mathrm{orb}(S)|^{-1/2} \sum_{T \in \mathrm{orb}(S)} x_T`: one member per orbit
+of :math:`G` on :math:`k`-subsets, all of them, pairwise orthogonal (γ = 0 for the whole class by
+the argument above). By Burnside's lemma (exact integers,
 :meth:`PermutationGroup.orbit_count_subsets`) their number is
 
 .. math::
 
-    N_k(G) = \frac{1}{|G|}\sum_{g\in G} \#\{k\text{-subsets fixed by } g\} \;\ge\; \binom{n}{k}\Big/|G| .
+    m = N_k(G) = \frac{1}{|G|}\sum_{g\in G} \#\{k\text{-subsets fixed by } g\} \;\ge\; \binom{n}{k}\Big/|G| .
 
-**Theorem (CSQ lower bound, from (L1) with** :math:`\gamma = 0` **).** Any CSQ learner that learns
-the class to squared error below that of the zero predictor with queries of tolerance :math:`\tau`
-needs at least :math:`N_k(G)\,\tau^2/2` queries. *Proof sketch*: an adversary answers 0; a query
-:math:`h` with :math:`\|h\| \le 1` is off by more than :math:`\tau` for fewer than
-:math:`1/\tau^2` members (Bessel's inequality on an orthonormal family); after :math:`q` queries
-more than :math:`N_k - q/\tau^2` members are consistent with every answer, and two orthonormal
-survivors cannot both be approximated, which costs the factor 1/2. For :math:`|G| = \mathrm{poly}(n)`
-and :math:`k \approx \log n` the bound is :math:`n^{\Omega(\log n)}`.
+**Theorem (CSQ lower bound; the counting lemma of** :mod:`symhard.queries.bounds` **with γ = 0).**
+Any deterministic CSQ learner that learns every member to squared error below 1/2 (in
+particular, identifies it) with queries :math:`\|h\| \le 1` of tolerance τ needs at least
+
+.. math:: q \ge (N_k(G) - 1)\,\tau^2
+
+queries (:func:`symhard.queries.bounds.csq_pairwise_bound` with m = N_k(G), γ = 0). *Proof
+sketch*: the adversary answers 0; by Bessel's inequality on the orthonormal class a query is
+off by more than τ for fewer than :math:`1/\tau^2` members; while two members survive, a learner
+outputs the same :math:`\hat f` for both and errs by at least :math:`\|f_a - f_b\|^2/4 = 1/2` on one.
+For :math:`|G| = \mathrm{poly}(n)` and :math:`k \approx \log n` the bound is :math:`n^{\Omega(\log n)}\tau^2`.
 
 Realization in the architecture
 -------------------------------
@@ -61,417 +61,68 @@ A member is written exactly as a :math:`G`-averaged one-hidden-layer network wit
 :math:`\frac{1}{|G|}\sum_g x_S(g^{-1}·x) = \frac{1}{|\mathrm{orb}(S)|}\sum_{T\in\mathrm{orb}(S)} x_T`
 (each :math:`T` is hit :math:`|\mathrm{Stab}(S)|` times), hence
 :math:`p_{[S]} = \sqrt{|\mathrm{orb}(S)|}\cdot\frac{1}{|G|}\sum_g x_S(g^{-1}·x)`. The certificate
-evaluates this network and reports :math:`\max|\text{network} - p_{[S]}|` on Gaussian samples.
+evaluates this architecture (:func:`power_network_forward`: the activation :math:`t^k` is not one of
+:mod:`symhard.models`, whose networks take ReLU and |·|) and reports
+:math:`\max|\text{network} - p_{[S]}|` on Gaussian samples, against the Hermite expansion of
+:math:`p_{[S]}`.
 
-Notes
------
-Hermite values are computed by the three-term recurrence :math:`He_{j+1} = z He_j - j He_{j-1}` in
-float64 (or the input's torch dtype); they are exact up to round-off for the degrees used here
-(≤ 10). The orbit of a multi-index is enumerated by breadth-first search over the generators, so
-it is refused (:class:`EnumerationLimitError`) above ``orbit_cap`` members.
+The SQ/CSQ separation (an SQ learner that learns this class from poly(n) queries) lives in the
+learners layer: :mod:`symhard.learners.sq_polynomial` and :mod:`symhard.learners.separation`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from itertools import product
-from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
-import torch
 
-from .._random import SeedLike, as_generator
-from ..errors import (
-    EnumerationLimitError,
-    GroupSpecError,
-    InvalidParameterError,
-    check_float,
-    check_int,
-    check_tau,
-)
-from ..groups import PermutationGroup, as_group
+from .._random import as_generator
+from ..errors import check_int, check_tau
+from ..groups import PermutationGroup
 from ..parameters import Param
-from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
+from ..queries.bounds import LowerBound, csq_pairwise_bound
+from ..queries.gram import exact_gram
+from ..sections import Figure, Panel, Section, Series, Table
+from ._hermite import HermitePolynomial, gram_matrix, hermite_e_table, hermite_monomial
+from ._orbit_sums import (
+    ELEMENT_CANON_CAP,
+    canonical_subsets,
+    check_degree,
+    hard_class_size,
+    invariant_polynomial,
+    multi_index_orbit,
+    multilinear_orbit_sum,
+    orbit_sum,
+    power_network_forward,
+    power_network_weights,
+    random_hard_member,
+    random_invariant_multilinear,
+    random_subset_orbits,
+    resolve_group,
+)
+from .base import Certificate, ContractCase, Family, TaskSpec, check_role
 
 __all__ = [
     "hermite_e_table", "hermite_monomial", "HermitePolynomial", "multi_index_orbit", "orbit_sum",
-    "multilinear_orbit_sum", "invariant_polynomial", "gram_matrix", "hard_class_size",
-    "csq_lower_bound", "canonical_subsets", "random_subset_orbits", "random_hard_member",
-    "random_invariant_multilinear", "power_network_weights", "power_network_forward",
-    "resolve_group", "PolynomialsFamily",
+    "multilinear_orbit_sum", "invariant_polynomial", "gram_matrix", "hard_class_size", "class_bound",
+    "canonical_subsets", "random_subset_orbits", "random_hard_member", "random_invariant_multilinear",
+    "power_network_weights", "power_network_forward", "resolve_group", "check_degree",
+    "PolynomialsFamily", "PolynomialTask", "POLYNOMIALS_TASK",
 ]
 
-#: Refuse to enumerate orbits larger than this.
-DEFAULT_ORBIT_CAP = 200_000
-#: Groups up to this order are canonicalized through their element list (else by orbit search).
-_ELEMENT_CANON_CAP = 50_000
+#: Older private name of :func:`check_degree` (the learners used it).
+_check_k = check_degree
 
 
-# ------------------------------------------------------------------------------ validation
-def resolve_group(group: Any, n: int | None = None, name: str = "group") -> PermutationGroup:
-    """Accept a :class:`PermutationGroup` or a spec string (``"cyclic:12"``); check its degree.
-
-    Raises :class:`InvalidParameterError` when ``n`` is given and the group acts on another
-    number of points.
-    """
-    return as_group(group, n, name=name, acting_on="coordinates")
-
-
-def _check_k(k: Any, n: int) -> int:
-    k = check_int(k, "k", min_value=1)
-    if k > n:
-        raise InvalidParameterError(f"k == {k} exceeds the number of coordinates n == {n}; the degree k must be in [1, n].")
-    return k
-
-
-def _check_alpha(alpha: Any, n: int) -> np.ndarray:
-    a = np.asarray(alpha)
-    if a.ndim != 1 or a.shape[0] != n or not np.issubdtype(a.dtype, np.integer) or np.any(a < 0):
-        raise InvalidParameterError(
-            f"a multi-index must be a length-{n} vector of non-negative integers, got {np.asarray(alpha).tolist()!r}."
-        )
-    return a.astype(np.int64)
-
-
-# ------------------------------------------------------------------------------ Hermite
-def hermite_e_table(z: Any, degree: int) -> Any:
-    r"""Probabilists' Hermite values :math:`He_0(z), \dots, He_D(z)` by the recurrence
-    :math:`He_{j+1}(z) = z\,He_j(z) - j\,He_{j-1}(z)`.
-
-    Shapes: ``z (...)`` (numpy or torch) → ``(..., D + 1)``.
-    """
-    degree = check_int(degree, "degree", min_value=0)
-    is_torch = isinstance(z, torch.Tensor)
-    cols = [torch.ones_like(z) if is_torch else np.ones_like(z, dtype=float)]
-    if degree >= 1:
-        cols.append(z if is_torch else np.asarray(z, dtype=float))
-    for j in range(1, degree):
-        cols.append(z * cols[j] - j * cols[j - 1])
-    return torch.stack(cols, dim=-1) if is_torch else np.stack(cols, axis=-1)
-
-
-def hermite_monomial(x: Any, alpha: Any) -> Any:
-    r""":math:`He_\alpha(x) = \prod_i He_{\alpha_i}(x_i)`.  Shapes: ``x (m, n)``, ``alpha (n,)`` → ``(m,)``."""
-    return HermitePolynomial(np.asarray(alpha)[None, :], np.ones(1))(x)
-
-
-@dataclass(frozen=True)
-class HermitePolynomial:
-    r"""A sparse polynomial :math:`f = \sum_t c_t\, He_{\beta_t}` in the Hermite basis.
-
-    Parameters
-    ----------
-    exponents : int array ``(T, n)``
-        Distinct multi-indices :math:`\beta_t`.
-    coefs : float array ``(T,)``
-        Coefficients :math:`c_t`.
-
-    Exact second moments follow from orthogonality:
-    :math:`\mathbb{E}[f g] = \sum_\beta f_\beta g_\beta \beta!`.
-    """
-
-    exponents: np.ndarray
-    coefs: np.ndarray
-
-    def __post_init__(self) -> None:
-        e = np.asarray(self.exponents, dtype=np.int64)
-        c = np.asarray(self.coefs, dtype=float)
-        if e.ndim != 2 or c.shape != (e.shape[0],):
-            raise InvalidParameterError(
-                f"exponents must have shape (T, n) and coefs shape (T,), got {e.shape} and {c.shape}."
-            )
-        if np.any(e < 0):
-            raise InvalidParameterError("exponents must be non-negative integers.")
-        if len({r.tobytes() for r in e}) != e.shape[0]:
-            raise InvalidParameterError("exponents must be distinct multi-indices (merge repeated terms first).")
-        object.__setattr__(self, "exponents", e)
-        object.__setattr__(self, "coefs", c)
-
-    @property
-    def n(self) -> int:
-        return int(self.exponents.shape[1])
-
-    @property
-    def degree(self) -> int:
-        return int(self.exponents.sum(axis=1).max()) if self.exponents.size else 0
-
-    @property
-    def is_multilinear(self) -> bool:
-        return bool(np.all(self.exponents <= 1))
-
-    def as_dict(self) -> dict[bytes, float]:
-        return {r.tobytes(): float(c) for r, c in zip(self.exponents, self.coefs)}
-
-    def factorials(self) -> np.ndarray:
-        r""":math:`\beta_t! = \prod_i \beta_{t,i}!` for every term, shape ``(T,)``."""
-        from scipy.special import factorial
-
-        return factorial(self.exponents, exact=False).prod(axis=1)
-
-    def inner(self, other: "HermitePolynomial") -> float:
-        r"""Exact :math:`\mathbb{E}[f g] = \sum_\beta f_\beta g_\beta \beta!` (Hermite orthogonality)."""
-        if other.n != self.n:
-            raise InvalidParameterError(f"polynomials on {self.n} and {other.n} variables cannot be paired.")
-        od = other.as_dict()
-        fact = self.factorials()
-        return float(sum(c * od.get(r.tobytes(), 0.0) * f for r, c, f in zip(self.exponents, self.coefs, fact)))
-
-    def norm_sq(self) -> float:
-        r"""Exact :math:`\mathbb{E}[f^2] = \sum_t c_t^2 \beta_t!`."""
-        return float(np.sum(self.coefs**2 * self.factorials()))
-
-    def scaled(self, factor: float) -> "HermitePolynomial":
-        return HermitePolynomial(self.exponents, self.coefs * factor)
-
-    def __call__(self, x: Any, chunk: int = 8192) -> Any:
-        r"""Evaluate :math:`f(x)`. Shapes: ``x (m, n)`` (numpy or torch) → ``(m,)``.
-
-        The terms are gathered on their supports: for each term only the (at most ``degree``)
-        coordinates with :math:`\beta_i > 0` are multiplied, so the cost is ``m·T·degree``.
-        """
-        is_torch = isinstance(x, torch.Tensor)
-        if x.ndim != 2 or x.shape[1] != self.n:
-            raise InvalidParameterError(
-                f"Expected x to have shape (m, n) = (m, {self.n}), got {tuple(x.shape)}."
-            )
-        e = self.exponents
-        T = e.shape[0]
-        width = max(int((e > 0).sum(axis=1).max()) if T else 0, 1)
-        idx = np.zeros((T, width), dtype=np.int64)
-        deg = np.zeros((T, width), dtype=np.int64)
-        for t in range(T):  # loop over terms (not samples) to build the gather plan
-            nz = np.flatnonzero(e[t])
-            idx[t, : nz.size] = nz
-            deg[t, : nz.size] = e[t, nz]
-        D = int(e.max()) if e.size else 0
-        if is_torch:
-            idx_t, deg_t = torch.as_tensor(idx, device=x.device), torch.as_tensor(deg, device=x.device)
-            coefs = torch.as_tensor(self.coefs, dtype=x.dtype, device=x.device)
-            outs = []
-            for s in range(0, x.shape[0], chunk):
-                H = hermite_e_table(x[s:s + chunk], D)  # (b, n, D+1)
-                outs.append(H[:, idx_t, deg_t].prod(dim=-1) @ coefs)
-            return torch.cat(outs) if outs else x.new_zeros(0)
-        x = np.asarray(x, dtype=float)
-        outs = []
-        for s in range(0, x.shape[0], chunk):
-            H = hermite_e_table(x[s:s + chunk], D)
-            outs.append(H[:, idx, deg].prod(axis=-1) @ self.coefs)
-        return np.concatenate(outs) if outs else np.zeros(0)
-
-
-def gram_matrix(polys: Sequence[HermitePolynomial]) -> np.ndarray:
-    r"""Exact Gram matrix :math:`K_{ij} = \mathbb{E}[f_i f_j]` from Hermite orthogonality.
-
-    Shapes: ``P`` polynomials → ``(P, P)``.
-    """
-    P = len(polys)
-    K = np.empty((P, P))
-    for i in range(P):
-        for j in range(i, P):
-            K[i, j] = K[j, i] = polys[i].inner(polys[j])
-    return K
-
-
-# ------------------------------------------------------------------------------ orbits
-def multi_index_orbit(group: PermutationGroup, alpha: Any, cap: int = DEFAULT_ORBIT_CAP) -> np.ndarray:
-    r"""The orbit :math:`\{g·\alpha : g \in G\}`, :math:`(g·\alpha)_{g(i)} = \alpha_i`, by breadth-first
-    search over the generators. Shapes: ``alpha (n,)`` → ``(|orb|, n)``, rows sorted lexicographically.
-    """
-    alpha = _check_alpha(alpha, group.degree)
-    seen = {alpha.tobytes(): alpha}
-    frontier = [alpha]
-    while frontier:
-        new = []
-        for a in frontier:
-            for g in group.generators:
-                b = np.empty_like(a)
-                b[g] = a
-                key = b.tobytes()
-                if key not in seen:
-                    seen[key] = b
-                    new.append(b)
-                    if len(seen) > cap:
-                        raise EnumerationLimitError(
-                            f"the orbit of {alpha.tolist()} under {group.name} exceeds {cap} members."
-                        )
-        frontier = new
-    rows = np.array(list(seen.values()), dtype=np.int64)
-    return rows[np.lexsort(rows.T[::-1])]
-
-
-def orbit_sum(group: PermutationGroup, alpha: Any, weight: float = 1.0) -> HermitePolynomial:
-    r"""``weight`` · :math:`p_{[\alpha]} = (|\mathrm{orb}(\alpha)|\alpha!)^{-1/2}\sum_{\beta\in\mathrm{orb}(\alpha)} He_\beta`."""
-    orbit = multi_index_orbit(group, alpha)
-    fact = float(np.prod([math.factorial(int(a)) for a in orbit[0]]))
-    c = weight / math.sqrt(orbit.shape[0] * fact)
-    return HermitePolynomial(orbit, np.full(orbit.shape[0], c))
-
-
-def _subset_to_alpha(subset: Sequence[int], n: int) -> np.ndarray:
-    s = [int(i) for i in subset]
-    if len(set(s)) != len(s) or any(not 0 <= i < n for i in s):
-        raise InvalidParameterError(f"subset {list(subset)} must list distinct points in 0..{n - 1}.")
-    a = np.zeros(n, dtype=np.int64)
-    a[s] = 1
-    return a
-
-
-def multilinear_orbit_sum(group: PermutationGroup, subset: Sequence[int], weight: float = 1.0) -> HermitePolynomial:
-    r""":math:`p_{[S]} = |\mathrm{orb}(S)|^{-1/2}\sum_{T\in\mathrm{orb}(S)} x_T` (times ``weight``)."""
-    return orbit_sum(group, _subset_to_alpha(subset, group.degree), weight)
-
-
-def invariant_polynomial(group: PermutationGroup, alphas: Sequence[Any], weights: Sequence[float]) -> HermitePolynomial:
-    r"""The sparse invariant polynomial :math:`\sum_j w_j\, p_{[\alpha_j]}` (orbits must be distinct)."""
-    if len(alphas) != len(weights) or not alphas:
-        raise InvalidParameterError("alphas and weights must be non-empty and of equal length.")
-    parts = [orbit_sum(group, a, float(w)) for a, w in zip(alphas, weights)]
-    exps = np.concatenate([p.exponents for p in parts])
-    if len({r.tobytes() for r in exps}) != exps.shape[0]:
-        raise InvalidParameterError("two of the multi-indices lie in the same orbit; give one per orbit.")
-    return HermitePolynomial(exps, np.concatenate([p.coefs for p in parts]))
-
-
-def canonical_subsets(group: PermutationGroup, subsets: Any) -> np.ndarray:
-    r"""Canonical representative of the orbit of each subset: the lexicographically smallest sorted
-    tuple among :math:`\{g·S : g\in G\}`. Shapes: ``subsets (C, l)`` → ``(C, l)`` (rows sorted).
-
-    Vectorized over the subsets and the group elements when :math:`|G| \le 50000`; orbit search
-    over the generators otherwise.
-    """
-    S = np.asarray(subsets, dtype=np.int64)
-    if S.ndim != 2:
-        raise InvalidParameterError(f"subsets must have shape (C, l), got {S.shape}.")
-    C, l = S.shape
-    if l == 0 or C == 0:
-        return S.copy()
-    n = group.degree
-    if group.order <= _ELEMENT_CANON_CAP:
-        elems = group.elements()
-        out = np.empty_like(S)
-        weights = n ** np.arange(l - 1, -1, -1, dtype=np.int64)
-        step = max(1, (1 << 22) // (len(elems) * l))
-        for s in range(0, C, step):
-            imgs = np.sort(elems[:, S[s:s + step]], axis=-1)  # (|G|, c, l)
-            keys = imgs @ weights  # lexicographic order of sorted tuples
-            best = np.argmin(keys, axis=0)
-            out[s:s + step] = imgs[best, np.arange(imgs.shape[1])]
-        return out
-    return np.array([sorted(min(tuple(sorted(T)) for T in group.orbit_of_subset(row))) for row in S], dtype=np.int64)
-
-
-def hard_class_size(group: PermutationGroup, k: int) -> int:
-    r"""Exact number :math:`N_k(G)` of orbits of :math:`G` on :math:`k`-subsets (Burnside)."""
-    return group.orbit_count_subsets(_check_k(k, group.degree))
-
-
-def csq_lower_bound(group: PermutationGroup, k: int, tau: float) -> LowerBound:
-    r"""The CSQ bound :math:`N_k(G)\,\tau^2/2` of the multilinear degree-k orbit sums."""
-    tau = check_tau(tau)
+def class_bound(group: PermutationGroup, k: int, tau: float) -> LowerBound:
+    r"""The whole-class CSQ bound of the degree-k orbit sums: the counting lemma
+    :math:`(m-1)(\tau^2-\gamma)/(1-\gamma)` with :math:`m = N_k(G)` (Burnside) and γ = 0 (Hermite
+    orthogonality), i.e. :math:`(N_k(G) - 1)\tau^2` (:func:`~symhard.queries.bounds.csq_pairwise_bound`)."""
     N = hard_class_size(group, k)
-    log10 = math.log10(N) + 2 * math.log10(tau) - math.log10(2)
-    return LowerBound(
-        queries=N * tau**2 / 2,
-        tau=tau,
-        formula=f"N_k(G)·τ²/2 with N_k(G) = #orbits of {group.name} on {k}-subsets = {N} (Burnside)",
-        log10_queries=log10,
-    )
-
-
-def random_subset_orbits(group: PermutationGroup, k: int, count: int, seed: SeedLike = None,
-                         exclude: Sequence[Sequence[int]] = (), max_tries: int = 50) -> np.ndarray:
-    """Up to ``count`` distinct orbits of k-subsets (canonical representatives), found by drawing
-    uniform random k-subsets; never enumerates the C(n, k) subsets. Shapes: → ``(≤ count, k)``.
-
-    A uniform k-subset lands in an orbit with probability proportional to the orbit's size.
-    """
-    n = group.degree
-    k = _check_k(k, n)
-    count = check_int(count, "count", min_value=0)
-    rng = as_generator(seed)
-    total = group.orbit_count_subsets(k)
-    excluded = {tuple(int(i) for i in r) for r in canonical_subsets(group, np.asarray(exclude, dtype=np.int64).reshape(-1, k))} if len(exclude) else set()
-    want = min(count, total - len(excluded))
-    found: dict[tuple[int, ...], None] = {}
-    for _ in range(max_tries):
-        if len(found) >= want:
-            break
-        draw = max(2 * (want - len(found)), 16)
-        subs = np.argsort(rng.random((draw, n)), axis=1)[:, :k]
-        for row in canonical_subsets(group, subs):
-            t = tuple(int(i) for i in row)
-            if t not in excluded and t not in found:
-                found[t] = None
-                if len(found) >= want:
-                    break
-    return np.array(list(found), dtype=np.int64).reshape(-1, k)
-
-
-def random_hard_member(group: PermutationGroup, k: int, seed: SeedLike = None) -> tuple[tuple[int, ...], HermitePolynomial]:
-    r"""A random member :math:`p_{[S]}` of the hard class: S a uniform random k-subset.
-
-    Returns ``(canonical S, p_[S])``.
-    """
-    rng = as_generator(seed)
-    k = _check_k(k, group.degree)
-    S = np.sort(rng.permutation(group.degree)[:k])
-    rep = canonical_subsets(group, S[None, :])[0]
-    return tuple(int(i) for i in rep), multilinear_orbit_sum(group, rep)
-
-
-def random_invariant_multilinear(group: PermutationGroup, k: int, sparsity: int, seed: SeedLike = None,
-                                 min_weight: float = 0.5) -> HermitePolynomial:
-    r"""A random sparse invariant multilinear polynomial :math:`\sum_{j=1}^{s} w_j p_{[S_j]}`.
-
-    The degrees :math:`|S_j|` are drawn from ``1..k`` (one of them equals k), the orbits are
-    distinct, and :math:`|w_j| \in [\text{min\_weight}, 1]` with random signs.
-    """
-    rng = as_generator(seed)
-    n = group.degree
-    k = _check_k(k, n)
-    sparsity = check_int(sparsity, "sparsity", min_value=1)
-    degrees = np.concatenate([[k], rng.integers(1, k + 1, size=sparsity - 1)])
-    reps: list[np.ndarray] = []
-    for d in sorted(set(degrees.tolist())):
-        need = int((degrees == d).sum())
-        reps.extend(random_subset_orbits(group, d, need, seed=rng))
-    weights = rng.uniform(min_weight, 1.0, size=len(reps)) * rng.choice([-1.0, 1.0], size=len(reps))
-    return invariant_polynomial(group, [_subset_to_alpha(r, n) for r in reps], weights.tolist())
-
-
-# ------------------------------------------------------------------------------ realization
-def power_network_weights(group: PermutationGroup, subset: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-    r"""Weights of a :math:`G`-averaged network with :math:`\sigma(t) = t^k` that equals :math:`p_{[S]}`.
-
-    :math:`W_{:,\varepsilon} = \sum_{j} \varepsilon_j e_{S_j}` for :math:`\varepsilon\in\{\pm1\}^k`,
-    :math:`\varepsilon_1 = 1`, and
-    :math:`a_\varepsilon = \sqrt{|\mathrm{orb}(S)|}\,\prod_j\varepsilon_j / (2^{k-1} k!)`
-    (polarization; see the module docstring). Shapes: → ``W (n, 2^{k-1})``, ``a (2^{k-1},)``.
-    """
-    n = group.degree
-    S = sorted(int(i) for i in subset)
-    _subset_to_alpha(S, n)
-    k = len(S)
-    eps = np.array([(1,) + e for e in product((1, -1), repeat=k - 1)], dtype=float)  # (2^{k-1}, k)
-    W = np.zeros((n, eps.shape[0]))
-    W[S, :] = eps.T
-    orb = len(group.orbit_of_subset(S))
-    a = math.sqrt(orb) * eps.prod(axis=1) / (2 ** (k - 1) * math.factorial(k))
-    return W, a
-
-
-def power_network_forward(group: PermutationGroup, W: np.ndarray, a: np.ndarray, power: int, x: np.ndarray) -> np.ndarray:
-    r""":math:`f(x) = \frac{1}{|G|}\sum_{g\in G} a^\top \sigma(W^\top g^{-1}x)`, :math:`\sigma(t)=t^{power}`,
-    with :math:`(g^{-1}x)_i = x_{g(i)}`. Shapes: ``x (m, n)`` → ``(m,)``.
-    """
-    elems = group.elements()
-    out = np.zeros(x.shape[0])
-    for g in elems:  # loop over group elements, vectorized over samples
-        out += (x[:, g] @ W) ** power @ a
-    return out / len(elems)
+    lb = csq_pairwise_bound(N, 0.0, check_tau(tau))
+    lb.formula += f"; m = N_{k}({group.name}) = #orbits on {k}-subsets (Burnside), gamma = 0 (Hermite orthogonality)"
+    return lb
 
 
 # ------------------------------------------------------------------------------ the family
@@ -480,138 +131,189 @@ class PolynomialsFamily(Family):
 
     name = "polynomials"
     summary = "G-invariant polynomials p_[S] = |orb S|^(-1/2) Σ_{T∈orb S} x_T of x ~ N(0, I_n), |S| = k"
-    theorem = "CSQ: ≥ N_k(G)·τ²/2 queries, N_k(G) = #orbits on k-subsets ≥ C(n,k)/|G|; SQ: poly(n) queries"
+    theorem = ("CSQ: ≥ (N_k(G) − 1)·τ² queries, N_k(G) = #orbits on k-subsets ≥ C(n,k)/|G| (counting lemma, γ = 0); "
+               "SQ: poly(n) queries")
 
     symmetry = "G <= S_n permuting the n coordinates of x ~ N(0, I_n)"
     bound = "csq-counting"
     params = (
         Param("group", "group", "cyclic:16", "permutation group acting on the n coordinates"),
         Param("k", "int", 3, "degree of the multilinear orbit sums", low=1, aliases=("degree",)),
-        Param("members", "int", 16, "orbit sums whose Gram matrix is computed", low=1),
+        Param("members", "int", 16, "orbit sums whose Gram matrix and realization are checked", low=1),
         Param("tau", "float", 0.01, "query tolerance of the bound", low=0.0, high=1.0, low_open=True),
         Param("samples", "int", 2000, "inputs of the realization check", low=1),
         Param("seed", "int", 0, "seed of the members and inputs", low=0),
     )
 
     def _certify(self, group: Any, k: int, members: int, tau: float, samples: int, seed: int) -> Certificate:
-        """Certificate of the hard class at (group, k): exact Gram of ``members`` distinct orbit
-        sums, the realization error of their power-network weights, and the CSQ bound."""
+        """Certificate of the hard class at (group, k): the bound for all N_k(G) orbit sums, the exact
+        Gram matrix of ``members`` distinct random ones, and the realization error of their weights."""
         G = resolve_group(group)
-        k = _check_k(k, G.degree)
-        members = check_int(members, "members", min_value=1)
-        samples = check_int(samples, "samples", min_value=1)
-        tau = check_tau(tau)
+        k = check_degree(k, G.degree)
+        check_int(members, "members", min_value=1)
+        check_int(samples, "samples", min_value=1)
         rng = as_generator(seed)
         reps = random_subset_orbits(G, k, members, seed=rng)
         polys = [multilinear_orbit_sum(G, r) for r in reps]
-        K = gram_matrix(polys)
-        off = np.abs(K - np.diag(np.diag(K)))
+        gram = exact_gram(gram_matrix(polys))
         x = rng.standard_normal((samples, G.degree))
-        real_err = 0.0
-        if G.order <= _ELEMENT_CANON_CAP:
-            for r, p in zip(reps, polys):
-                W, a = power_network_weights(G, r)
-                real_err = max(real_err, float(np.max(np.abs(power_network_forward(G, W, a, k, x) - p(x)))))
-        else:
-            real_err = None
+        real_err: float | None = None
+        if G.order <= ELEMENT_CANON_CAP:
+            real_err = max(float(np.abs(_power_network(G, r, x) - p(x)).max()) for r, p in zip(reps, polys))
         N = hard_class_size(G, k)
         return Certificate(
             family=self.name,
-            params={"group": G.name, "n": G.degree, "k": k, "members": len(polys), "seed": seed},
+            params={"group": G.name, "k": k, "members": members, "tau": tau, "samples": samples, "seed": seed},
             method="exact",
-            members=len(polys),
+            members=N,
             realization_error=real_err,
-            max_offdiag_corr=float(off.max()) if len(polys) > 1 else 0.0,
+            max_offdiag_corr=gram.max_offdiag_corr,
             max_offdiag_corr_stderr=0.0,
-            min_norm=float(np.sqrt(np.diag(K)).min()),
-            lower_bound=csq_lower_bound(G, k, tau),
+            min_norm=gram.min_norm,
+            lower_bound=class_bound(G, k, tau),
             extra={
+                "n": G.degree,
                 "group_order": G.order,
                 "orbits": N,
                 "orbits_lower_estimate": math.comb(G.degree, k) / G.order,
+                "members_checked": len(polys),
+                "gamma_proof": "distinct orbit sums share no Hermite monomial: E[p_[S] p_[T]] = 0 exactly",
                 "architecture": f"G-averaged one-hidden-layer network, σ(t)=t^{k}, width 2^(k-1) = {2 ** (k - 1)}",
                 "realization_samples": samples,
+                **({} if real_err is not None else
+                   {"realization_skipped": f"|G| = {G.order} > {ELEMENT_CANON_CAP}: the group average is not enumerated"}),
             },
         )
 
-    def report_section(self, out_dir: Path, quick: bool = True) -> ReportSection:
-        """SQ vs GD on random degree-4 orbit sums under Z_n (figure ``polynomials_separation.png``).
+    def report_section(self, quick: bool = True) -> Section:
+        """The family's own data: certificates, the class size N_k(G) and the bound against n.
 
-        Quick: n = 16, 32, GD 150 steps (one ensemble of lrs 1e-3, 3e-3); full: n = 16, 32, 64, 128
-        with the default GD budget of ``symhard separate`` (1000 steps).
+        (The SQ-versus-gradient-descent experiment is :func:`symhard.learners.separation.separation_section`.)
         """
-        from ..learners.separation import plot_separation, separation_sweep
+        ks = (2, 3, 4)
+        ns = [8, 12, 16, 24, 32, 48, 64] + ([] if quick else [96, 128, 192, 256])
+        tau = 0.05
+        certs = [self.certificate(group=g, k=k, members=8, samples=500)
+                 for g, k in (("cyclic:12", 4), ("dihedral:12", 3), ("cyclic:16", 3))]
+        sizes = {(kind, k): [hard_class_size(_group(kind, n), k) for n in ns] for kind in ("cyclic", "dihedral") for k in ks}
+        rows = [[str(n), str(2 * n)] + [f"{sizes[('cyclic', k)][i]} / {sizes[('dihedral', k)][i]}" for k in ks]
+                + [f"{class_bound(_group('cyclic', n), 4, tau).queries:.3g}"] for i, n in enumerate(ns)]
+        table = Table(header=["n", "order of D_n"] + [f"N_{k}(Z_n) / N_{k}(D_n)" for k in ks] + [f"bound, Z_n, k = 4, τ = {tau}"],
+                      rows=rows, caption="Size of the hard class (Burnside, exact) and the whole-class CSQ bound (N_k − 1)τ².")
+        text = (
+            "Hard class: all multilinear degree-k orbit sums p_[S] = |orb S|^(-1/2) Σ_{T∈orb S} x_T of x ~ N(0, I_n), "
+            "one per orbit of G on k-subsets, pairwise orthogonal by Hermite orthogonality (γ = 0, exact). "
+            "Any CSQ learner that identifies the member needs (N_k(G) − 1)·τ² queries of tolerance τ "
+            "(counting lemma). Each member is a G-averaged network with σ(t) = t^k and 2^(k−1) hidden units "
+            "(realization error in the certificates).")
+        return Section(title="polynomials: invariant orbit sums of Gaussian inputs (hard class)", text=text,
+                       certificates=certs, tables=[table], figures=[_class_figure(ns, ks, sizes, tau)],
+                       anchor="polynomials")
 
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        k = 4
-        ns = [16, 32] if quick else [16, 32, 64, 128]
-        steps = 150 if quick else 1000
-        rows = separation_sweep(ns, k=k, seed=0, steps=steps, evals=2 if quick else 4)
-        caption = (f"GD: Z_n-averaged ReLU net (width 256, circular form), Adam, best of lr 1e-3 / 3e-3, "
-                   f"{steps} steps of batch 256 from the same m samples as the SQ learner"
-                   + (" (quick budget; `symhard separate` uses 1000 steps)." if quick else "."))
-        fig = plot_separation(rows, out_dir / "polynomials_separation.png", k=k, caption=caption)
-        certs = [self.certificate(group=f"cyclic:{n}", k=k, members=8) for n in ns[:2]]
-        lines = [
-            f"Random multilinear degree-{k} orbit sums under Z_n (x ~ N(0, I_n)). "
-            "The SQ learner (support growth with E[y² Π(x_j²−1)], then E[y·p_[U]]) runs from the same "
-            f"m samples as gradient descent. {caption}",
-            "",
-            "| n | orbits N_k | samples m | SQ error | SQ queries | GD error | GD steps |",
-            "|---|---|---|---|---|---|---|",
-        ]
-        for r in rows:
-            lines.append(
-                f"| {r['n']} | {r['orbits']} | {r['samples']} | {r['sq']['test_error']:.3g} | {r['sq']['queries']} | "
-                f"{r['gd']['test_error']:.3g} | {r['gd']['steps']} |"
-            )
-        return ReportSection(title="Invariant polynomials: CSQ-hard, SQ-easy", text="\n".join(lines),
-                             certificates=certs, figures=[fig])
+    def contract_case(self, seed: int = 0) -> ContractCase:
+        """All N_3(Z_8) = 7 orbit sums of degree 3 under Z_8: Hermite expansion (target) against the
+        power-network weights evaluated by the G-averaged architecture (network)."""
+        G, k = PermutationGroup.cyclic(8), 3
+        reps = [tuple(int(i) for i in r) for r in G.subset_orbit_representatives(k)]
+        polys = [multilinear_orbit_sum(G, r) for r in reps]
+        weights = [power_network_weights(G, r) for r in reps]
+        (x,) = _gaussian_numpy(G.degree, 64, seed)
+
+        def target(inputs: tuple) -> np.ndarray:
+            return np.stack([p(np.asarray(inputs[0], dtype=float)) for p in polys])
+
+        def network(inputs: tuple) -> np.ndarray:
+            xs = np.asarray(inputs[0], dtype=float)
+            return np.stack([power_network_forward(G, W, a, k, xs) for W, a in weights])
+
+        cert = self.certificate(group=G.name, k=k, members=len(reps), tau=0.5, samples=64, seed=seed)
+        return ContractCase(members=[f"p_[{set(r)}]" for r in reps], group=G, input_actions=("rows",), inputs=(x,),
+                            target=target, network=network, gram=exact_gram(gram_matrix(polys)), certificate=cert,
+                            atol=1e-9)
+
+
+def _group(kind: str, n: int) -> PermutationGroup:
+    return PermutationGroup.cyclic(n) if kind == "cyclic" else PermutationGroup.dihedral(n)
+
+
+def _gaussian_numpy(n: int, m: int, seed: int) -> tuple[np.ndarray, ...]:
+    from ..queries.distributions import Gaussian
+
+    return Gaussian(n).sample_numpy(m, seed)
+
+
+def _power_network(G: PermutationGroup, subset: Any, x: np.ndarray) -> np.ndarray:
+    W, a = power_network_weights(G, subset)
+    return power_network_forward(G, W, a, len(subset), x)
+
+
+def _class_figure(ns: list[int], ks: tuple[int, ...], sizes: dict, tau: float) -> Figure:
+    """Panels: log10 N_k(G) against n (Z_n solid, D_n dashed, C(n,k)/n dotted); log10 of the bound."""
+    size_series, bound_series = [], []
+    for k in ks:
+        for kind, style, sym in (("cyclic", "o-", "Z_n"), ("dihedral", "s--", "D_n")):
+            logs = [math.log10(v) for v in sizes[(kind, k)]]
+            size_series.append(Series(ns, logs, f"N_{k}({sym}), k = {k}", style=style))
+            bounds = [csq_pairwise_bound(v, 0.0, tau).log10_queries for v in sizes[(kind, k)]]
+            bound_series.append(Series(ns, [math.nan if b is None else b for b in bounds],
+                                       f"(N_{k}({sym}) − 1)τ², k = {k}", style=style))
+        size_series.append(Series(ns, [math.log10(math.comb(n, k) / n) for n in ns], f"C(n,{k})/n, k = {k}", style=":"))
+    sizes_panel = Panel(title="size of the hard class (Burnside, exact)", xlabel="n (input dimension)",
+                        ylabel="log10(number of members)", series=size_series, xscale="log")
+    bound_panel = Panel(title=f"whole-class CSQ bound at τ = {tau}", xlabel="n (input dimension)",
+                        ylabel="log10(queries of tolerance τ)", series=bound_series, xscale="log",
+                        hlines=[(0.0, "one query")],
+                        note="below the 'one query' line the bound asks for less than one query (vacuous)")
+    return Figure(name="polynomials-class-size",
+                  title=f"polynomials (hard class): degree-k orbit sums under Z_n and D_n, n = {ns[0]}…{ns[-1]}, k = {', '.join(map(str, ks))}",
+                  panels=[sizes_panel, bound_panel],
+                  caption="Exact orbit counts (Burnside) and the counting-lemma bound (N_k − 1)τ² (γ = 0).")
 
 
 # ------------------------------------------------------------------------------ learning task
 class PolynomialTask:
-    """Learning task: a (multilinear) invariant polynomial of x ~ N(0, I_n) under Z_n."""
+    """Learning task: a (multilinear) invariant polynomial of x ~ N(0, I_n) under Z_n.
+
+    ``hard``: a random degree-k orbit sum p_[S]; ``control``: a random degree-``control_k`` one.
+    Inputs ``x [m, n]`` (``Gaussian(n)``, float32, from the generator given); the target has unit
+    norm exactly (Hermite orthonormality).
+    """
 
     family = "polynomials"
     param_name = "n"
+    input_actions = ("rows",)
 
     def __init__(self, n: int, role: str, seed: int, k: int = 4, control_k: int = 2) -> None:
+        from ..queries.distributions import Gaussian
+
         self.param_value = check_int(n, "n", min_value=2)
         self.role = check_role(role)
-        self.k = _check_k(k, self.param_value)
+        self.k = check_degree(k, self.param_value)
         self.group = PermutationGroup.cyclic(self.param_value)
-        degree = self.k if role == "hard" else _check_k(control_k, self.param_value)
+        degree = self.k if role == "hard" else check_degree(control_k, self.param_value)
         self.subset, self.poly = random_hard_member(self.group, degree, seed=seed)
         self.hidden_units = 2 ** (degree - 1)
+        self.distribution = Gaussian(self.param_value)
 
-    def sample_inputs(self, m: int, generator: torch.Generator) -> tuple[torch.Tensor]:
-        return (torch.randn(m, self.param_value, generator=generator),)
+    def sample_inputs(self, m: int, generator: Any) -> tuple[Any, ...]:
+        from .._random import torch_generator
 
-    def target(self, x: torch.Tensor) -> torch.Tensor:
+        return self.distribution.sample(check_int(m, "m", min_value=1), torch_generator(generator), dtype="float32")
+
+    def target(self, x: Any) -> Any:
         return self.poly(x.double()).to(x.dtype)
 
-    def make_model(self, ensemble: int, width: int, generator: torch.Generator) -> torch.nn.Module:
-        from ..models.cnn import GroupAveragedNetwork
+    def make_model(self, ensemble: int, width: int, generator: Any) -> Any:
+        from .._random import torch_generator
+        from ..models.cnn import GroupAveragedNetwork, VectorInput
 
         net = GroupAveragedNetwork(self.group, self.param_value, width, ensemble=ensemble, activation="relu",
-                                   form="circular", generator=generator)
-        return _VectorInput(net)
+                                   form="circular", generator=torch_generator(generator))
+        return VectorInput(net)
 
     def lower_bound(self, tau: float) -> LowerBound:
-        return csq_lower_bound(self.group, self.k, tau)
-
-
-class _VectorInput(torch.nn.Module):
-    """Adapts a model on ``X [B, n, 1]`` to vector inputs ``x [B, n]`` (d = 1)."""
-
-    def __init__(self, net: torch.nn.Module) -> None:
-        super().__init__()
-        self.net = net
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x.unsqueeze(-1))
+        """The whole-class bound (N_k(Z_n) − 1)τ² of the hard degree k (:func:`class_bound`)."""
+        return class_bound(self.group, self.k, tau)
 
 
 def polynomials_task(param_value: int, role: str, seed: int, **options: Any) -> PolynomialTask:

@@ -43,7 +43,6 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
@@ -51,10 +50,12 @@ import torch
 
 from .._random import as_generator
 from ..errors import check_float, check_int
-from ..families.polynomials import _check_k, hard_class_size, random_hard_member, resolve_group
+from ..families.polynomials import check_degree, hard_class_size, random_hard_member, resolve_group
+from ..sections import Figure, Panel, Section, Series, Table
 from .sq_polynomial import EmpiricalOracle, SQPolynomialLearner
 
-__all__ = ["run_separation", "separation_sweep", "plot_separation", "auto_samples"]
+__all__ = ["run_separation", "separation_sweep", "separation_figure", "separation_table", "separation_section",
+           "auto_samples"]
 
 _PILOT = 20_000
 _MARGIN = 1.5
@@ -70,7 +71,7 @@ def auto_samples(group: Any, k: int, seed: int = 0, *, pilot: int = _PILOT, marg
     of the queries asked in a pilot run on ``pilot`` extra samples of the target (default: the
     random hard member of ``seed``, the one :func:`run_separation` learns)."""
     G = resolve_group(group)
-    k = _check_k(k, G.degree)
+    k = check_degree(k, G.degree)
     pilot = check_int(pilot, "pilot", min_value=100)
     if target is None:
         _, target = random_hard_member(G, k, seed=seed)
@@ -95,7 +96,7 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     """
     G = resolve_group(group)
     n = G.degree
-    k = _check_k(k, n)
+    k = check_degree(k, n)
     seed = check_int(seed, "seed", min_value=0)
     steps = check_int(steps, "steps", min_value=1)
     evals = check_int(evals, "evals", min_value=1)
@@ -143,13 +144,13 @@ def _run_gd(G, x, y, x_test, y_test, *, steps: int, width: int, lrs: list[float]
             seed: int, evals: int = 4) -> dict[str, Any]:
     """Adam on the square loss for an ensemble of ``len(lrs)`` G-averaged ReLU networks (one per
     learning rate), mini-batches drawn uniformly with replacement from the m training samples."""
-    from ..models.cnn import GroupAveragedNetwork, is_cyclic_shift_group
+    from ..models.cnn import GroupAveragedNetwork
     from .gd import TrainConfig, train_ensemble
 
     n = G.degree
     M = len(lrs)
     gen = torch.Generator().manual_seed(seed)
-    form = "circular" if is_cyclic_shift_group(G) else "generic"
+    form = "circular" if G.is_cyclic_shift() else "generic"
     net = GroupAveragedNetwork(G, n, width, ensemble=M, activation="relu", form=form, generator=gen)
     X = torch.as_tensor(x, dtype=torch.float32).unsqueeze(-1)
     Y = torch.as_tensor(y, dtype=torch.float32)
@@ -183,45 +184,69 @@ def separation_sweep(ns: Sequence[int], k: int = 4, seed: int = 0, *, steps: int
     return [run_separation(f"cyclic:{n}", k, None, seed=seed, steps=steps, lrs=lrs, evals=evals) for n in ns]
 
 
-def plot_separation(rows: list[dict[str, Any]], path: Path, k: int, caption: str = "") -> Path:
-    """Two panels (PNG, Agg backend): left, normalized test error of the SQ learner and of GD
-    against n; right, the number N_k(Z_n) of hard orbit sums (Burnside, exact for n up to 2048)
-    against the sample size m each run used (log scale)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+def separation_figure(rows: list[dict[str, Any]], k: int, caption: str = "") -> Figure:
+    """Figure data (no drawing) for rows of :func:`run_separation` on Z_n: left, the normalized test
+    error of the SQ learner and of GD against n; right, the number N_k(Z_n) of hard orbit sums
+    (Burnside, exact for n up to 2048) and C(n,k)/n against n, with the sample size m each run used."""
     from ..groups import PermutationGroup
 
     ns = [r["n"] for r in rows]
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(9.5, 3.6))
-    ax.plot(ns, [r["sq"]["test_error"] for r in rows], "o-", label="SQ learner (support growth)")
-    ax.plot(ns, [r["gd"]["test_error"] for r in rows], "s-", label="GD, Z_n-averaged ReLU net (best lr)")
-    ax.axhline(1.0, color="gray", lw=0.8, ls=":")
-    ax.set_xscale("log", base=2)
-    ax.set_xticks(ns, [str(v) for v in ns])
-    ax.set_ylim(-0.05, 1.2)
-    ax.set_xlabel("n")
-    ax.set_ylabel("test MSE / E[y²]")
-    ax.set_title(f"random degree-{k} orbit sums under Z_n, same m samples", fontsize=9)
-    ax.legend(fontsize=8, loc="center right")
+    errors = Panel(
+        title=f"random degree-{k} orbit sums under Z_n, same m samples", xlabel="n (input dimension)",
+        ylabel="test MSE / E[y²] (dimensionless)", xscale="log", ylim=(-0.05, 1.2),
+        series=[Series(ns, [r["sq"]["test_error"] for r in rows], "SQ learner (support growth)", style="o-"),
+                Series(ns, [r["gd"]["test_error"] if "gd" in r else math.nan for r in rows],
+                       "GD, Z_n-averaged ReLU net (best lr)", style="s-")],
+        hlines=[(1.0, "zero predictor")])
+    if not any("gd" in r for r in rows):
+        errors.note = "gradient descent was not run (run_gd=False)"
     grid = [v for v in (8, 16, 32, 64, 128, 256, 512, 1024, 2048) if v >= k]
-    bx.plot(grid, [PermutationGroup.cyclic(v).orbit_count_subsets(k) for v in grid], "^-",
-            label=f"N_{k}(Z_n) orbits (Burnside)")
-    bx.plot(grid, [math.comb(v, k) / v for v in grid], ":", color="gray", label=f"C(n,{k})/n")
-    bx.plot(ns, [r["samples"] for r in rows], "o", color="C3", label="samples m used")
-    bx.set_xscale("log", base=2)
-    bx.set_yscale("log")
-    bx.set_xlabel("n")
-    bx.set_title("hard class size vs sample size", fontsize=9)
-    bx.legend(fontsize=8)
-    if caption:
-        fig.text(0.01, 0.01, caption, fontsize=7, ha="left", va="bottom", wrap=True)
-        fig.tight_layout(rect=(0, 0.08, 1, 1))
-    else:
-        fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    sizes = Panel(
+        title="hard class size vs sample size", xlabel="n (input dimension)", ylabel="count (members or samples)",
+        xscale="log", yscale="log",
+        series=[Series(grid, [PermutationGroup.cyclic(v).orbit_count_subsets(k) for v in grid],
+                       f"N_{k}(Z_n) orbits (Burnside)", style="^-"),
+                Series(grid, [math.comb(v, k) / v for v in grid], f"C(n,{k})/n", style=":", color="gray"),
+                Series(ns, [r["samples"] for r in rows], "samples m used", style="o", color="C3")])
+    return Figure(name="polynomials-separation",
+                  title=f"polynomials (hard class): SQ learner vs gradient descent, degree {k}, G = Z_n, "
+                        f"n = {', '.join(map(str, ns))}",
+                  panels=[errors, sizes], caption=caption)
+
+
+def separation_table(rows: list[dict[str, Any]]) -> Table:
+    """One row per run: n, N_k, m, and each learner's error and budget (SQ: queries and samples;
+    GD: steps of batch b on the same samples)."""
+    out = []
+    for r in rows:
+        sq, gd = r["sq"], r.get("gd")
+        out.append([str(r["n"]), str(r["orbits"]), str(r["samples"]), f"{sq['test_error']:.3g}",
+                    f"{sq['queries']} (bound {sq['query_bound']})",
+                    "not run" if gd is None else f"{gd['test_error']:.3g}",
+                    "not run" if gd is None else f"{gd['steps']} × {gd['batch_size']}"])
+    return Table(header=["n", "orbits N_k", "samples m", "SQ error", "SQ queries", "GD error", "GD steps × batch"],
+                 rows=out, caption="Both learners see the same m samples; errors are test MSE / E[y²].")
+
+
+def _separation_section(ns: Sequence[int], k: int, steps: int, evals: int, quick: bool) -> Section:
+    rows = separation_sweep(ns, k=k, seed=0, steps=steps, evals=evals)
+    caption = (f"GD: Z_n-averaged ReLU net (width 256, circular form), Adam, best of lr 1e-3 / 3e-3, "
+               f"{steps} steps of batch 256 from the same m samples as the SQ learner"
+               + (" (quick budget; `symhard separate` uses 1000 steps)." if quick else "."))
+    text = (f"Random multilinear degree-{k} orbit sums under Z_n (x ~ N(0, I_n)). The SQ learner (support "
+            "growth with E[y² Π(x_j²−1)], then E[y·p_[U]]) runs from the same m samples as gradient descent; "
+            "its budget is its queries and the m samples, gradient descent's its steps. " + caption)
+    return Section(title="polynomials: SQ learner vs gradient descent (the SQ/CSQ separation)", text=text,
+                   tables=[separation_table(rows)], figures=[separation_figure(rows, k, caption)],
+                   anchor="polynomials-separation")
+
+
+def separation_section(quick: bool = True) -> Section:
+    """SQ vs GD on random degree-4 orbit sums under Z_n, as report data (no drawing).
+
+    Quick: n = 16, 32, GD 150 steps (one ensemble of lrs 1e-3, 3e-3); full: n = 16, 32, 64, 128
+    with the default GD budget of ``symhard separate`` (1000 steps).
+    """
+    if quick:
+        return _separation_section([16, 32], 4, steps=150, evals=2, quick=True)
+    return _separation_section([16, 32, 64, 128], 4, steps=1000, evals=4, quick=False)
