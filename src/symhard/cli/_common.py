@@ -49,11 +49,14 @@ def print_json(obj: Any) -> None:
 
 
 def print_table(title: str, rows: Iterable[tuple[str, str]]) -> None:
-    table = Table(title=title, show_header=True, header_style="bold")
+    """A two-column table; cells are escaped, so text in [brackets] prints as written."""
+    from rich.markup import escape
+
+    table = Table(title=escape(title), show_header=True, header_style="bold")
     table.add_column("key")
     table.add_column("value", overflow="fold")
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(escape(str(k)), escape(str(v)))
     console().print(table)
 
 
