@@ -23,7 +23,7 @@ from symhard.experiments.store import read_runs
 from symhard.families.base import Family
 from symhard.report import document
 from symhard.report.experiments import CEIL, FLOOR, experiment_section
-from symhard.report.render import panel_is_empty, render_figure
+from symhard.report.render import drawable_points, panel_is_empty, render_figure
 from symhard.sections import Figure, Heatmap, Panel, Section, Series, Table
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "symhard"
@@ -183,6 +183,11 @@ def test_experiment_section_figure_data_golden(store):
     assert [p.title.split("'")[1] for p in curves.panels] == ["GD", "GD, 4x data"]
     assert "'SQ learner' (sq-polynomial)" in curves.caption and "no learning curve" in curves.caption
     assert {s.label for s in curves.panels[0].series} == {"n=4 hard", "n=6 hard", "n=4 control", "n=6 control"}
+    # errors above 1 (mean over seeds; at step 0 of a curve) are explained where they occur
+    start = max(s.y[0] for p in curves.panels for s in p.series if s.x[0] == 0)
+    assert ("At step 0 the error is that of the untrained network" in curves.caption) == (start > 1)
+    top = max(y for p in tops for s in p.series[::2] for y in s.y)
+    assert ("Mean errors above 1" in err.caption) == (top > 1)
     # bound: the SQ learner's queries are not drawn as a GD budget
     sq = bound.panels[2]
     assert sq.series[0].label.startswith("sq-polynomial: log10 statistical queries")
@@ -201,6 +206,14 @@ def test_experiment_table_and_text_say_what_is_held_fixed(store):
         in sec.text
     assert "30 × 32 = 960 examples either way" in sec.text
     assert "'SQ learner' against 'GD': changes the learner (sq-polynomial instead of gd)" in sec.text
+
+
+def test_a_spec_folder_without_finished_chunks_says_so(tmp_path):
+    from symhard.experiments.store import ResultStore
+
+    ResultStore(tmp_path / "mini").open(spec_from_dict(MINI))
+    sec = experiment_section(tmp_path / "mini")
+    assert sec.text == "No finished chunk yet." and not sec.figures and not sec.tables
 
 
 # ------------------------------------------------------------------------------ files as a reader opens them
@@ -222,8 +235,11 @@ def test_report_svgs_carry_every_legend_label_and_title(store, written):
         assert _norm(fig.title) in text
         for p in fig.panels:
             assert _norm(p.title) in text and p.xlabel in text and p.ylabel in text
-            for s in p.series:
-                assert s.label in text, (fig.name, s.label)
+            for s in p.series:  # drawn series are in the legend; one with nothing to draw has its reason
+                if drawable_points(s, p):
+                    assert s.label in text, (fig.name, s.label)
+                else:
+                    assert p.note and _norm(p.note) in text, (fig.name, s.label)
             for _, label in p.hlines:
                 assert label in text
             if p.note:
