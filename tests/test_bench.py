@@ -126,7 +126,7 @@ def test_user_model_from_file_end_to_end_cnn(tmp_path):
     assert user[0]["params"] == 8 * 16 + 16
     lines = (tmp_path / "out" / "runs.jsonl").read_text().splitlines()
     assert len(lines) == len(res.records) and json.loads(lines[0])["family"] == "cnn"
-    assert (tmp_path / "out" / "bench.png").stat().st_size > 1000
+    assert not (tmp_path / "out" / "bench.png").exists() and res.figure is None  # drawing is the CLI's (report layer)
     assert json.loads((tmp_path / "out" / "bench.json").read_text())["summary"]
 
 

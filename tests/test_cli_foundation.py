@@ -1,6 +1,7 @@
 """CLI of the foundation: bad input is one line + exit 2, certificate JSON keys, groups, reproduce."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -97,7 +98,7 @@ class _Broken(Family):
     def _certify(self, **params):
         raise RuntimeError("no certificate")
 
-    def report_section(self, out_dir, quick=True):
+    def report_section(self, quick=True):
         raise RuntimeError("deliberately broken")
 
 
@@ -109,30 +110,31 @@ class _Small(Family):
 
         return BooleanParity().certificate(group="cyclic:6", degree=2)
 
-    def report_section(self, out_dir, quick=True):
-        fig = Path(out_dir) / "small.png"
-        fig.write_bytes(b"\x89PNG")
+    def report_section(self, quick=True):
+        from symhard.sections import Figure, Panel, Series
+
+        fig = Figure(name="small", title="small", panels=[Panel("p", "n (bits)", "y (units)", [Series([1, 2], [1, 2], "s")])])
         return ReportSection(title="Small", text="text", certificates=[self.certificate()], figures=[fig])
 
 
 def test_reproduce_reports_a_failing_family_and_exits_1(tmp_path, capsys, monkeypatch):
-    import symhard.experiments.report as report
+    import symhard.report.document as report
 
     monkeypatch.setattr(report, "all_families", lambda: {"small-test-family": _Small, "broken-test-family": _Broken})
+    monkeypatch.setattr(report, "separation_factory", lambda: None)
     code, out, err = _run(["reproduce", "--quick", "--no-experiments", "--out", str(tmp_path)], capsys)
     assert code == 1
     text = (tmp_path / "report.md").read_text()
     assert "ERROR in family `broken-test-family`" in text and "deliberately broken" in text
-    assert "| boolean-parity |" in text and "![small](small.png)" in text
+    assert "| boolean-parity |" in text and "![small](figures/small.png)" in text
     assert "broken-test-family" in err
 
 
 def test_boolean_report_section_writes_its_figure(tmp_path):
-    from symhard.experiments.report import collect_sections, write_report
+    from symhard.report.document import collect_sections, write_report
 
-    sections, errors = collect_sections(tmp_path, quick=True, families=["boolean-random"])
+    sections, errors = collect_sections(quick=True, families=["boolean-random"], out_dir=tmp_path / "figures")
     assert not errors
-    path = write_report(tmp_path, sections)
-    fig = tmp_path / "boolean_sq_bound_vs_n.png"
-    assert fig.read_bytes()[:4] == b"\x89PNG"
-    assert "boolean_sq_bound_vs_n.png" in path.read_text()
+    paths = write_report(tmp_path, sections)
+    links = re.findall(r"!\[[^\]]*\]\(([^)]+\.png)\)", paths["report.md"].read_text())
+    assert links and all((tmp_path / link).read_bytes()[:4] == b"\x89PNG" for link in links)

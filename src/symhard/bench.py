@@ -64,7 +64,8 @@ A non-invariant model is still trained, and labelled ``invariant: false``.
 
 Lower bound
 -----------
-The figure carries the family's lower bound ``LearningTask.lower_bound(tau)`` at the tolerance
+The figure (data from :func:`symhard.report.bench.bench_figure`, drawn by ``symhard bench --out``;
+this module draws nothing) carries the family's lower bound ``LearningTask.lower_bound(tau)`` at the tolerance
 ``tau = 1/sqrt(batch_size)`` that a mini-batch gradient answers its correlational queries with
 (DESIGN.md: T steps of mini-batch GD with p parameters are T·p CSQ queries of tolerance about
 1/√b), beside the number of queries the baseline spent, ``budget_steps × params``.
@@ -462,7 +463,8 @@ class BenchResult:
 
     ``records``: one JSON-able dict per (learner, value, seed, lr) run; ``summary``: one dict per
     (learner, value) with the median and quartiles over seeds of the per-seed error (lr chosen by
-    training loss); ``invariance``: the checks, per (learner, value); ``figure``: PNG path or None.
+    training loss); ``invariance``: the checks, per (learner, value); ``figure``: the PNG path once the report layer has drawn the figure (``symhard bench --out``
+    does), else None; :func:`run` itself never draws.
     """
 
     family: str
@@ -571,7 +573,8 @@ def run(
     harness_seed : int     seeds the train/test/init/batch streams
     device : {"cpu", "cuda", "auto"}
     out_dir : path, optional
-        Writes ``runs.jsonl`` (one record per run), ``bench.json`` (everything) and ``bench.png``.
+        Writes ``runs.jsonl`` (one record per run) and ``bench.json`` (everything); no figure (the
+        report layer draws it: :func:`symhard.report.bench.bench_figure`).
     progress : callable, optional   called with one line per stage
     name : str, optional   label of the user's model in records and figure (default: the spec
         string, or ``module.qualname`` of the callable)
@@ -749,7 +752,6 @@ def run(
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
-        result.figure = plot(result, out / "bench.png", bounds=bounds)
         d = result.to_dict()
         with open(out / "runs.jsonl", "w") as fh:
             for rec in d["records"]:
@@ -776,55 +778,3 @@ def _summarize(records: list[dict[str, Any]], values: list[int]) -> list[dict[st
                         "invariance_rel_violation": max(r["invariance_rel_violation"] for r in rs),
                         "lower_bound_log10_queries": rs[0]["lower_bound"]["log10_queries"]})
     return out
-
-
-def plot(result: BenchResult, path: str | Path, bounds: dict[int, dict[str, Any]] | None = None) -> Path:
-    """Error against the swept parameter (user vs baseline, median and quartiles over seeds), with the
-    family's lower bound (log10 queries at tau = 1/√b) and the baseline's spent queries on a second axis."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 4.2))
-    styles = {"user": ("tab:blue", "o"), "baseline": ("tab:gray", "s")}
-    for who in ("user", "baseline"):
-        rows = [r for r in result.summary if r["learner"] == who]
-        if not rows:
-            continue
-        xs = [r["param_value"] for r in rows]
-        med = np.array([r["median_test_error"] for r in rows])
-        lo = med - np.array([r["q25_test_error"] for r in rows])
-        hi = np.array([r["q75_test_error"] for r in rows]) - med
-        label = rows[0]["name"] if who == "baseline" else f"{rows[0]['name']}" + ("" if rows[0]["invariant"] else " (NOT invariant)")
-        color, marker = styles[who]
-        ax.errorbar(xs, med, yerr=[lo, hi], color=color, marker=marker, capsize=3, label=label)
-    ax.axhline(1.0, color="k", lw=0.8, ls=":", label="zero predictor")
-    ax.set_xlabel(result.param_name)
-    ax.set_ylabel("normalized test error (median, quartiles over seeds)")
-    top = max([1.1] + [r["q75_test_error"] * 1.05 for r in result.summary if math.isfinite(r["q75_test_error"])])
-    ax.set_ylim(0, top)
-    ax.set_title(f"symhard bench: {result.family} ({result.config['budget_samples']} samples, {result.config['budget_steps']} steps)")
-    if bounds:
-        ax2 = ax.twinx()
-        xs = sorted(bounds)
-        lb = [bounds[x]["log10_queries"] for x in xs]
-        lb = [float(y) if y is not None and y != "inf" else math.nan for y in lb]
-        vacuous = "" if any(math.isfinite(y) for y in lb) else ", vacuous at this tau"
-        ax2.plot(xs, lb, color="tab:red", ls="--", marker="^",
-                 label=f"family lower bound, log10 queries (tau={result.config['tau']:.3g}{vacuous})")
-        spent = result.config.get("baseline_queries_spent") or {}
-        if spent:
-            ax2.plot(sorted(spent), [math.log10(spent[x]) for x in sorted(spent)], color="tab:red", ls=":",
-                     label="baseline GD as CSQ: log10(steps x params)")
-        ax2.set_ylabel("log10 queries", color="tab:red")
-        h1, l1 = ax.get_legend_handles_labels()
-        h2, l2 = ax2.get_legend_handles_labels()
-        ax.legend(h1 + h2, l1 + l2, fontsize=7, loc="lower right")
-    else:
-        ax.legend(fontsize=7)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path

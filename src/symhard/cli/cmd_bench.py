@@ -40,6 +40,17 @@ def _parse_options(items: list[str]) -> dict[str, object]:
     return opts
 
 
+def _write_figure(res, out: Path) -> None:
+    """Draw the result's figure into ``out/bench.png`` and ``out/bench.svg`` (the report layer draws;
+    :func:`symhard.bench.run` only writes the records) and record its path in ``bench.json``."""
+    from ..report.bench import bench_figure
+    from ..report.render import render_figure
+
+    png, _svg = render_figure(bench_figure(res), out)
+    res.figure = png
+    (Path(out) / "bench.json").write_text(res.to_json(), encoding="utf-8")
+
+
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
     @app.command("bench")
     def bench(
@@ -59,7 +70,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         ensemble_mode: str = typer.Option("auto", "--ensemble-mode", help="auto | vmap | loop: how copies of the user model are batched."),
         device: str = typer.Option("cpu", "--device", help="cpu | cuda | auto."),
         seed: int = typer.Option(0, "--harness-seed", min=0, help="Seeds the train/test/init/batch streams."),
-        out: Optional[Path] = typer.Option(None, "--out", help="Folder for runs.jsonl, bench.json and bench.png."),
+        out: Optional[Path] = typer.Option(None, "--out", help="Folder for runs.jsonl, bench.json and the figure bench.png / bench.svg."),
         as_json: bool = typer.Option(False, "--json", help="Print the full result as JSON."),
     ) -> None:
         """Train your model (or run your learner) on a hard family beside the built-in GD baseline.
@@ -84,6 +95,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
             n_test=n_test, ensemble_mode=ensemble_mode, harness_seed=seed, device=device, out_dir=out,
             progress=say, name=model or learner,
         )
+        if out is not None:
+            _write_figure(res, out)
         if as_json:
             print_json(res.to_dict())
             return
@@ -108,5 +121,5 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         modes = sorted({r["ensemble_mode"] for r in res.records if r["learner"] == "user" and r["ensemble_mode"]})
         if modes:
             c.print(f"user ensemble: {', '.join(modes)}; lr per seed chosen by training loss; tau = {res.config['tau']:.3g}")
-        if res.figure:
-            c.print(f"figure: {res.figure}   records: {Path(res.figure).parent / 'runs.jsonl'}")
+        if out is not None:
+            c.print(f"figure: {res.figure} (and .svg)   records: {Path(out) / 'runs.jsonl'}, {Path(out) / 'bench.json'}")

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from ._common import print_json
+
 
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
     @app.command("reproduce")
@@ -20,6 +22,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         address: str = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster)."),
         device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda (for the experiments)."),
         workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores."),
+        as_json: bool = typer.Option(False, "--json", help="Print the written paths and the errors as JSON (nothing else on stdout)."),
     ) -> int:
         """Write OUT/report.md and OUT/report.html: every built-in experiment (hard class against
         its control, error against the hardness parameter, learning curves, bound against the
@@ -29,10 +32,12 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         reported as an error line; the command then exits with status 1.
         """
         from ..errors import SymhardError
-        from ..experiments.plots import write_experiment_report
-        from ..experiments.report import SectionError, collect_sections
+        from ..report.document import FIGURE_DIR, SectionError, collect_sections, write_experiment_report
         from ..experiments.runner import default_out_dir, run_spec
         from ..experiments.spec import builtin_spec_names, load_spec
+
+        def say(msg: str) -> None:  # progress: stdout normally, stderr with --json (stdout is the JSON)
+            print(msg, file=sys.stderr if as_json else sys.stdout, flush=True)
 
         errors = []
         if experiments:
@@ -49,14 +54,20 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
                 except Exception as err:  # noqa: BLE001 - one failing spec must not stop the others
                     errors.append(SectionError(family=f"experiment {name}", error=f"{type(err).__name__}: {err}"))
                     continue
-                print(f"experiment {name}: {summary.ran} chunk(s) run, {summary.skipped} resumed, "
-                      f"{time.perf_counter() - t0:.0f}s -> {summary.out_dir}", flush=True)
-        sections, fam_errors = collect_sections(out, quick=quick)
+                say(f"experiment {name}: {summary.ran} chunk(s) run, {summary.skipped} resumed, "
+                    f"{time.perf_counter() - t0:.0f}s -> {summary.out_dir}")
+        say("computing the families' certificate sections")
+        sections, fam_errors = collect_sections(quick=quick, out_dir=Path(out) / FIGURE_DIR)
         errors.extend(fam_errors)
+        say("drawing the figures and writing the report")
         paths = write_experiment_report(out, sections, errors)
         figures = sum(len(s.figures) for s in sections)
-        print(f"wrote {paths['report.md']} and {paths['report.html']} ({len(sections)} family sections, "
-              f"{figures} family figures)")
+        if as_json:
+            print_json({**{k: str(v) for k, v in paths.items()},
+                        "errors": [{"section": e.family, "error": e.error} for e in errors]})
+        else:
+            print(f"wrote {paths['report.md']} and {paths['report.html']} ({len(sections)} family sections, "
+                  f"{figures} family figures)")
         for e in errors:
             print(f"symhard: error in {e.family}: {e.error}", file=sys.stderr)
         return 1 if errors else 0

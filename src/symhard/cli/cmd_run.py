@@ -69,12 +69,13 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         full: bool = typer.Option(False, "--full", help="With --families: the families' full sizes instead of the quick ones."),
         as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
     ) -> None:
-        """Write report.md and report.html (figures as PNG and SVG) for a results folder."""
-        from ..experiments.plots import spec_folders, write_experiment_report
-        from ..experiments.report import collect_sections
+        """Write report.md and report.html (one self-contained file; figures as PNG and SVG in DIR/figures)."""
+        from ..report.document import FIGURE_DIR, collect_sections, write_experiment_report
+        from ..report.experiments import spec_folders
 
         spec_folders(directory)  # a clear error if the folder does not exist
-        sections, errors = collect_sections(directory, quick=not full) if families else ([], [])
+        sections, errors = (collect_sections(quick=not full, out_dir=Path(directory) / FIGURE_DIR)
+                            if families else ([], []))
         paths = write_experiment_report(directory, sections, errors)
         if as_json:
             print_json({k: str(v) for k, v in paths.items()})

@@ -1,1 +1,1 @@
-"""Experiments: specs, sweeps, executors, the Parquet store, plots and the report."""
+"""Experiments: specs, sweeps, executors and the Parquet store (the report and its figures: :mod:`symhard.report`)."""
