@@ -16,11 +16,14 @@ members and normalized Gram matrix ``C[S, T] = b(S Δ T)``, a principal submatri
   limit holds and their maximum bounds ``p_max`` (:func:`p_max_upper_bound`).
 
 The default window (:func:`window_spectrum` with ``window=None``) is the central window that
-maximizes the certified bound: for exact ``p`` that is the largest one (for nested windows
-``W' ⊆ W``, ``p_max(W) ≤ p_max(W')`` because each code of ``W'`` is a union of codes of ``W``, and
-``(2^w − 2)/2^w`` grows with ``w``); with Monte Carlo every central window of ``1..MAX_SEARCH_BITS``
-degrees is scored on the same graphs and the Bonferroni correction runs over the codes of all of
-them (``K = Σ_w 2^w``), so the chosen window's bound holds at the stated confidence although the
+maximizes the certified bound among those whose largest correlation γ is at most ``max_gamma``
+(1/2 by default: the bound then concerns learners of squared error below (1 − γ)/2 ≥ 1/4).
+Without the cap the largest window always wins for exact ``p`` (for nested windows ``W' ⊆ W``,
+``p_max(W) ≤ p_max(W')`` because each code of ``W'`` is a union of codes of ``W``, and
+``(2^w − 2)/2^w`` grows with ``w``), but it takes in degrees near 0 and n − 1 whose parities are
+almost constant (γ → 1). With Monte Carlo every central window of ``1..MAX_SEARCH_BITS`` degrees
+is scored on the same graphs and the Bonferroni correction runs over the codes of all of them
+(``K = Σ_w 2^w``), so the chosen window's bound holds at the stated confidence although the
 window was chosen after looking at the sample.
 """
 
@@ -42,6 +45,9 @@ from ._degree_histogram import (
 DEFAULT_CONFIDENCE = 0.95
 #: Largest window tried by the default-window search with Monte Carlo (2^20 codes).
 MAX_SEARCH_BITS = MAX_WINDOW_BITS
+#: Default cap on the class's largest correlation γ for the default window: the bound then speaks
+#: of learners with squared error below (1 − γ)/2 ≥ 1/4.
+DEFAULT_MAX_GAMMA = 0.5
 
 
 def clopper_pearson_upper(k, N: int, alpha: float) -> np.ndarray:
@@ -89,6 +95,7 @@ class WindowSpectrum:
     confidence : probability that p_max ≤ p_max_upper (1 when exact)
     codes_tested : K, the number of codes in the Bonferroni correction (0 when exact)
     candidates : window sizes scored by the default-window search (empty for a given window)
+    max_gamma : the cap on γ of that search (``None`` for a given window)
     """
 
     n: int
@@ -100,6 +107,7 @@ class WindowSpectrum:
     confidence: float
     codes_tested: int
     candidates: tuple[int, ...] = ()
+    max_gamma: float | None = None
 
     @property
     def members(self) -> int:
@@ -147,14 +155,14 @@ class WindowSpectrum:
 
 
 def _spectrum(n: int, window: tuple[int, ...], counts: np.ndarray, method: str, confidence: float,
-              tests: int, candidates: tuple[int, ...] = ()) -> WindowSpectrum:
+              tests: int, candidates: tuple[int, ...] = (), max_gamma: float | None = None) -> WindowSpectrum:
     counts = np.asarray(counts, dtype=np.int64)
     counts.setflags(write=False)
     p_max = float(counts.max() / counts.sum())
     if method == "exact":
-        return WindowSpectrum(n, window, counts, "exact", p_max, p_max, 1.0, 0, candidates)
+        return WindowSpectrum(n, window, counts, "exact", p_max, p_max, 1.0, 0, candidates, max_gamma)
     upper = p_max_upper_bound(counts, confidence, tests)
-    return WindowSpectrum(n, window, counts, "mc", p_max, upper, confidence, tests, candidates)
+    return WindowSpectrum(n, window, counts, "mc", p_max, upper, confidence, tests, candidates, max_gamma)
 
 
 def _score(spec: WindowSpectrum) -> float:
@@ -162,19 +170,30 @@ def _score(spec: WindowSpectrum) -> float:
     return (spec.members - 1) / spec.lambda_bound
 
 
+def _gamma_value(spec: WindowSpectrum) -> float:
+    """γ used for the condition: exact, or max|b̂_U| + 3 se_U with Monte Carlo."""
+    gamma, _, gamma_ub = spec.gamma()
+    return gamma if spec.method == "exact" else gamma_ub
+
+
 @functools.lru_cache(maxsize=64)
 def window_spectrum(n: int, window: int | None = None, *, samples: int = 100_000, seed: int = 0,
-                    confidence: float = DEFAULT_CONFIDENCE) -> WindowSpectrum:
+                    confidence: float = DEFAULT_CONFIDENCE, max_gamma: float = DEFAULT_MAX_GAMMA) -> WindowSpectrum:
     """The window-code law and certified ``p_max`` for the central window of ``window`` degrees.
 
-    ``window=None`` searches every central window (exact for ``n ≤ 7``; Monte Carlo on one sample
-    of ``samples`` graphs, ``w ≤ MAX_SEARCH_BITS``, Bonferroni over all their codes) and returns
-    the one with the largest certified bound (ties: the larger window). Cached (read-only arrays).
+    ``window=None`` searches the central windows of 1..``max_window(n)`` degrees (exact for
+    ``n ≤ 7``; beyond, Monte Carlo on one sample of ``samples`` graphs, ``w ≤ MAX_SEARCH_BITS``,
+    Bonferroni over the codes of all of them) and returns, among those whose γ (exact, or
+    max|b̂_U| + 3 se_U) is at most ``max_gamma``, the one with the largest certified bound
+    (ties: the larger window). Without the cap the largest windows win by taking in the nearly
+    constant parities of extreme degrees (γ → 1), which leaves a bound only for learners of
+    error below (1 − γ)/2 → 0. Cached (read-only arrays).
     """
     n = check_n(n)
     seed = check_int(seed, "seed", min_value=0)
     samples = check_int(samples, "samples", min_value=100)
     confidence = check_float(confidence, "confidence", low=0.0, high=1.0, low_open=True, high_open=True)
+    max_gamma = check_float(max_gamma, "max_gamma", low=0.0, high=1.0)
     if window is not None:
         W = central_window(n, window)
         counts, method = window_code_counts(n, W, samples=samples, seed=seed)
@@ -188,9 +207,10 @@ def window_spectrum(n: int, window: int | None = None, *, samples: int = 100_000
         tables = sampled_window_code_counts(n, windows, samples, seed)
         method, tests = "mc", sum(t.size for t in tables)
     sizes = tuple(len(W) for W in windows)
-    specs = [_spectrum(n, W, t, method, confidence, max(tests, t.size), sizes) for W, t in zip(windows, tables)]
-    best = max(range(len(specs)), key=lambda i: (_score(specs[i]), i))
-    return specs[best]
+    specs = [_spectrum(n, W, t, method, confidence, max(tests, t.size), sizes, max_gamma)
+             for W, t in zip(windows, tables)]
+    allowed = [i for i, sp in enumerate(specs) if _gamma_value(sp) <= max_gamma] or [0]  # w = 1: γ = 0
+    return specs[max(allowed, key=lambda i: (_score(specs[i]), i))]
 
 
 def spectral_identity_matrix(bias: np.ndarray) -> np.ndarray:

@@ -60,16 +60,18 @@ def _figure(bias_rows: list, bound_rows: list[dict[str, Any]], ns: list[int], sa
         vlines=[(MAX_EXACT_N + 0.5, "exact (left) | Monte Carlo (right)")],
     )
     x = [r["n"] for r in bound_rows]
-    vacuous = any(math.isnan(r["counting"]) for r in bound_rows)
-    bound_panel = Panel(
-        title=f"certified whole-class bound, tau = {REPORT_TAU:g}", xlabel="n (nodes)",
-        ylabel=f"queries of tolerance {REPORT_TAU:g} (count)", yscale="log",
-        series=[Series(x=x, y=[r["spectral"] for r in bound_rows], label="spectral: (m-1) tau^2 / (2^w p_max_upper)"),
-                Series(x=x, y=[r["counting"] for r in bound_rows], label="gamma form: (m-1)(tau^2-gamma)/(1-gamma)",
-                       style="s--"),
-                Series(x=x, y=[r["ceiling"] for r in bound_rows], label="(m-1) tau^2 (uniform code)", style=":")],
-        note="the gamma form is vacuous (tau^2 <= gamma) where its points are missing" if vacuous else "",
-    )
+    counting = [r["counting"] for r in bound_rows]
+    series = [Series(x=x, y=[r["spectral"] for r in bound_rows], label="spectral: (m-1) tau^2 / (2^w p_max_upper)"),
+              Series(x=x, y=[r["ceiling"] for r in bound_rows], label="(m-1) tau^2 (uniform code)", style=":")]
+    note = ""
+    if all(math.isnan(v) for v in counting):
+        note = "the gamma form (m-1)(tau^2-gamma)/(1-gamma) is vacuous (tau^2 <= gamma) at every n: not drawn"
+    else:
+        series.insert(1, Series(x=x, y=counting, label="gamma form: (m-1)(tau^2-gamma)/(1-gamma)", style="s--"))
+        if any(math.isnan(v) for v in counting):
+            note = "the gamma form is vacuous (tau^2 <= gamma) where its points are missing"
+    bound_panel = Panel(title=f"certified whole-class bound, tau = {REPORT_TAU:g}", xlabel="n (nodes)",
+                        ylabel=f"queries of tolerance {REPORT_TAU:g} (count)", yscale="log", series=series, note=note)
     return Figure(
         name="gnn_degree_parity_bias",
         title=(f"gnn-degree-parity, hard class {{f_S : S in central window W}}: group S_n on G(n, 1/2) graphs, "

@@ -66,12 +66,16 @@ uniform; the paper's :math:`\tau^2 2^{n^{\Omega(1)}}` is this with :math:`w = n^
 the ``K`` codes examined) :math:`p_{\max} \le \max_v U_v` =: ``p_max_upper``, and the bound holds
 with :math:`p_{\max}` replaced by it (δ = 0.05 by default; the certificate states ``confidence``).
 
-*Default window.* ``window=None`` takes the central window with the largest certified bound
-(:func:`~symhard.families._degree_parity_bound.window_spectrum`): for exact ``p`` the largest
-window (nested windows: each code of the smaller one is a union of codes of the larger, so
-:math:`p_{\max}` can only drop as ``w`` grows, and :math:`(2^w-2)/2^w` grows); with Monte Carlo every
-central window of up to ``MAX_WINDOW_BITS = 20`` degrees is scored on the same graphs, with the Bonferroni correction
-over the codes of all of them, so the choice after looking at the sample keeps the confidence.
+*Default window.* ``window=None`` takes, among the central windows whose largest correlation γ is
+at most ``max_gamma`` (1/2 by default), the one with the largest certified bound
+(:func:`~symhard.families._degree_parity_bound.window_spectrum`). Uncapped, the largest window
+would always win for exact ``p`` (nested windows: each code of the smaller one is a union of codes
+of the larger, so :math:`p_{\max}` can only drop as ``w`` grows, and :math:`(2^w-2)/2^w` grows), but it
+takes in the nearly constant parities of degrees near 0 and n − 1, γ → 1, and the bound would then
+speak only of learners of squared error below :math:`(1-\gamma)/2 \to 0`; the cap keeps that
+threshold at 1/4 or more. With Monte Carlo every central window of up to ``MAX_WINDOW_BITS = 20``
+degrees is scored on the same graphs, with the Bonferroni correction over the codes of all of
+them, so the choice after looking at the sample keeps the confidence.
 
 *Cross-check.* The γ form of the counting lemma,
 :math:`(m-1)(\tau^2-\gamma)/(1-\gamma)` (vacuous when :math:`\tau^2 \le \gamma`), is reported in
@@ -103,7 +107,7 @@ from ._degree_histogram import (
     parity_span_dimension, parity_target, parse_subset, window_biases, window_code_counts,
 )
 from ._degree_parity_bound import (
-    DEFAULT_CONFIDENCE, WindowSpectrum, clopper_pearson_upper, p_max_upper_bound, spectral_identity_matrix,
+    DEFAULT_CONFIDENCE, DEFAULT_MAX_GAMMA, WindowSpectrum, clopper_pearson_upper, p_max_upper_bound, spectral_identity_matrix,
     window_spectrum,
 )
 from ._degree_parity_report import degree_parity_section
@@ -263,7 +267,7 @@ def _bound_extra(spec: WindowSpectrum, tau: float, window_given: bool) -> dict[s
     w = len(spec.window)
     choice = "given" if window_given else (
         f"maximizes the certified bound over the central windows of {min(spec.candidates)}.."
-        f"{max(spec.candidates)} degrees")
+        f"{max(spec.candidates)} degrees with gamma <= {spec.max_gamma:g}")
     return {
         "window_degrees": list(spec.window), "window_choice": choice,
         "max_abs_bias": gamma, "max_abs_bias_stderr": gamma_se, "max_abs_bias_upper": gamma_ub,
@@ -298,10 +302,12 @@ class GNNDegreeParity(Family):
         Param("realization_samples", "int", 2000, "sampled graphs for the realization check when n > 6", low=2),
         Param("confidence", "float", DEFAULT_CONFIDENCE, "confidence of the Monte-Carlo bound on p_max (n > 7)",
               low=0.0, high=1.0, low_open=True, high_open=True),
+        Param("max_gamma", "float", DEFAULT_MAX_GAMMA, "default window: the best bound among windows with "
+              "largest correlation <= max_gamma", low=0.0, high=1.0),
     )
 
     def _certify(self, n: int, window: int | None, subset: Any, tau: float, samples: int, seed: int,
-                 realization_samples: int, confidence: float) -> Certificate:
+                 realization_samples: int, confidence: float, max_gamma: float) -> Certificate:
         """Certificate of the window class ``{f_S : ∅ ≠ S ⊆ W}`` (``members = 2^w − 1``).
 
         The realization is checked on the first :data:`REALIZATION_MEMBERS` members, or on the one
@@ -309,7 +315,7 @@ class GNNDegreeParity(Family):
         """
         n = check_n(n)
         tau = check_tau(tau)
-        spec = window_spectrum(n, window, samples=samples, seed=seed, confidence=confidence)
+        spec = window_spectrum(n, window, samples=samples, seed=seed, confidence=confidence, max_gamma=max_gamma)
         W = spec.window
         gamma, gamma_se, _ = spec.gamma()
         extra = _bound_extra(spec, tau, window is not None)
@@ -325,7 +331,7 @@ class GNNDegreeParity(Family):
         extra.update({"members_checked": len(checked), "realization_graphs": graphs, "realization_mode": mode})
         params = {"n": n, "window": len(W), "subset": None if subset is None else list(checked[0]), "tau": tau,
                   "samples": samples, "seed": seed, "realization_samples": realization_samples,
-                  "confidence": confidence}
+                  "confidence": confidence, "max_gamma": max_gamma}
         return Certificate(family=self.name, params=params, method=spec.method, members=spec.members,
                            realization_error=err, max_offdiag_corr=gamma, max_offdiag_corr_stderr=gamma_se,
                            min_norm=1.0, lower_bound=spec.lower_bound(tau), extra=extra)
