@@ -1,5 +1,7 @@
-"""The Boolean warm-up: orbit counts, exact orthonormality, pairwise independence, SQ learner, task."""
+"""The Boolean warm-up: orbit counts, exact orthonormality, pairwise independence, the networks of
+both classes, SQ learner, task, and the report section as data."""
 
+import inspect
 import math
 from itertools import combinations
 
@@ -10,9 +12,9 @@ import torch
 from symhard.errors import EnumerationLimitError, InvalidParameterError
 from symhard.families.base import get_family, get_task
 from symhard.families.boolean import (
-    BooleanParity, BooleanRandom, group_averaged_relu, learn_symmetric_sq, parity_network,
-    random_invariant_tables, subset_orbits, sum_orbit_mass_sq, symmetric_learner_error_bound,
-    symmetric_sum_orbit_mass_sq,
+    BooleanParity, BooleanRandom, group_averaged_relu, learn_symmetric_sq, orbit_indicator_network,
+    parity_network, point_indicator_network, random_invariant_tables, subset_orbits, sum_orbit_mass_sq,
+    symmetric_learner_error_bound, symmetric_sum_orbit_mass_sq,
 )
 from symhard.groups import PermutationGroup, parse_group
 from symhard.queries import AdversarialOracle, BooleanCube, ExactOracle, SampledOracle
@@ -49,6 +51,7 @@ def test_invariant_parities_are_exactly_orthonormal_by_brute_force():
     np.testing.assert_allclose(F @ F.T / 2**8, np.eye(len(funcs)), atol=1e-12)
     cert = BooleanParity().certificate(group="cyclic:8", degree=3, tau=0.05)
     assert cert.members == len(funcs) == 7  # C(8,3)/8: 3 does not divide 8, so every orbit has 8 members
+    assert cert.params == {"group": "cyclic:8", "k": 3, "tau": 0.05} and cert.extra["members_checked"] == 7
     assert cert.max_offdiag_corr == 0.0 and cert.min_norm == 1.0
     assert cert.extra["walsh_support_exact"] and cert.extra["offdiag_inner_products_zero"]
     assert cert.lower_bound.queries == pytest.approx((7 - 1) * 0.05**2)  # (m-1)(τ²-γ)/(1-γ), γ = 0
@@ -118,14 +121,48 @@ def test_pairwise_independence_variance_against_monte_carlo(rng):
 
 
 def test_boolean_random_certificate():
-    cert = BooleanRandom().certificate(group="cyclic:10", tau=0.05, members=16)
+    cert = BooleanRandom().certificate(group="cyclic:10", tau=0.05, members=16)  # old name of members_checked
     d = cert.to_dict()
     assert d["orbit_count"] == d["orbit_count_burnside"] == 108  # binary necklaces of length 10
+    assert d["members"] == 2**108 and d["members_checked"] == 16 and d["params"]["members_checked"] == 16
     assert d["sum_orbit_mass_sq"] <= d["group_bound"] == 10 / 2**10
-    assert d["min_norm"] == 1.0 and d["realization_error"] is None
+    assert d["min_norm"] == 1.0 and d["realization_error"] == 0.0  # the orbit-indicator networks are exact
     assert d["lower_bound"]["queries"] == pytest.approx(0.5 * 0.05**2 / d["sum_orbit_mass_sq"])
-    sym = BooleanRandom().certificate(group="symmetric:10", tau=0.05, members=16).to_dict()
+    sym = BooleanRandom().certificate(group="symmetric:10", tau=0.05, members_checked=16).to_dict()
     assert sym["orbit_count"] == 11 and sym["sum_orbit_mass_sq"] == pytest.approx(math.comb(20, 10) / 4**10)
+    assert sym["realization_error"] is None and "not evaluated" in sym["realization_note"]  # |S_10| is too large
+
+
+def _brute_averaged_point_network(G, table, x):
+    """(1/|G|) Σ_g Σ_p f(p) ReLU(<g^-1 x, p> - (n-1)), by explicit loops (no shared code)."""
+    n = G.degree
+    points = _cube(n)
+    out = np.zeros(len(x))
+    for g in G.elements():
+        gx = x[:, g]  # g^-1 x = x[..., g]
+        out += np.maximum(gx @ points.T - (n - 1), 0.0) @ table
+    return out / G.order
+
+
+def test_every_invariant_function_is_a_group_averaged_relu_network():
+    G = parse_group("dihedral:5")
+    X = _cube(5)
+    tables, _ = random_invariant_tables(G, 3, seed=4)
+    for t in tables.astype(float):
+        W, a, b = point_indicator_network(t, 5)
+        assert W.shape == (5, 32)
+        np.testing.assert_allclose(group_averaged_relu(G.elements(), W, a, b, X), t, atol=1e-12)
+        np.testing.assert_allclose(_brute_averaged_point_network(G, t, X), t, atol=1e-12)
+        Wo, ao, bo = orbit_indicator_network(t, G)
+        assert Wo.shape == (5, G.orbit_count_boolean())
+        np.testing.assert_allclose(group_averaged_relu(G.elements(), Wo, ao, bo, X), t, atol=1e-12)
+    # a non-invariant table gives its Reynolds average, not itself: the invariance is what is used
+    f = np.random.default_rng(0).choice([-1.0, 1.0], size=32)
+    reynolds = np.mean([f[_perm_index(np.argsort(g), 5)] for g in G.elements()], axis=0)
+    W, a, b = point_indicator_network(f, 5)
+    out = group_averaged_relu(G.elements(), W, a, b, X)
+    np.testing.assert_allclose(out, reynolds, atol=1e-12)
+    assert np.abs(out - f).max() > 0.5
 
 
 def test_enumeration_cap_and_bad_parameters():
@@ -183,8 +220,11 @@ def test_learning_task_contract():
     (x1,) = hard.sample_inputs(64, gen())
     (x2,) = control.sample_inputs(64, gen())
     assert torch.equal(x1, x2)  # inputs independent of role and seed
+    (x3,) = BooleanCube(8).sample(64, gen(), dtype="float32")
+    assert torch.equal(x1, x3) and x1.dtype == torch.float32  # drawn through queries.distributions
     X = torch.tensor(_cube(8))
     for task in (hard, control, factory(8, "hard", seed=1, hard="random")):
+        assert task.input_actions == ("rows",) and task.group.name == "cyclic:8"
         y = task.target(X)
         assert y.shape == (256,)
         assert torch.mean(y**2).item() == pytest.approx(1.0, abs=1e-9)  # exact over the cube
@@ -199,6 +239,52 @@ def test_learning_task_contract():
     assert out.shape == (3, 64)
     with pytest.raises(InvalidParameterError, match="role"):
         factory(8, "easy", seed=0)
+
+
+def test_task_bounds_are_the_certificate_bounds():
+    factory = get_task("boolean")
+    for n, k in ((8, 4), (10, 3)):
+        task = factory(n, "hard", seed=0, k=k)
+        cert = BooleanParity().certificate(group=f"cyclic:{n}", k=k, tau=0.2)
+        assert task.lower_bound(0.2).queries == pytest.approx(cert.lower_bound.queries, rel=1e-12)
+        assert task.lower_bound(0.2).inputs["m"] == cert.members
+    rand = factory(10, "hard", seed=0, hard="random", group="dihedral")
+    cert = BooleanRandom().certificate(group="dihedral:10", tau=0.2)
+    assert rand.lower_bound(0.2).queries == pytest.approx(cert.lower_bound.queries, rel=1e-12)
+    big = factory(40, "hard", seed=0, hard="random")  # no enumeration: sum_O P(O)^2 <= |G|/2^n
+    assert big.lower_bound(0.1).queries == pytest.approx(0.5 * 0.01 / (40 / 2**40), rel=1e-12)
+
+
+def test_report_sections_are_data():
+    import symhard.families._boolean_parity as bp
+    import symhard.families._boolean_random as br
+    import symhard.families._boolean_report as brep
+    import symhard.families.boolean as bmod
+
+    for module in (bmod, bp, br, brep):
+        assert "matplotlib" not in inspect.getsource(module)
+    sec = BooleanParity().report_section(quick=True)
+    assert not sec.problems() and sec.certificates and sec.tables
+    (fig,) = sec.figures
+    k3 = fig.panels[0]
+    cyc = next(s for s in k3.series if s.label.startswith("cyclic"))
+    n = cyc.x.index(12)
+    assert cyc.y[n] == pytest.approx((parse_group("cyclic:12").orbit_count_subsets(3) - 1) * 0.01**2)
+    sym = next(s for s in k3.series if s.label.startswith("symmetric"))
+    assert all(math.isnan(v) for v in sym.y) and k3.note  # vacuous, and the panel says why
+    assert k3.yscale == "log" and "n" in k3.xlabel and "count" in k3.ylabel
+
+
+@pytest.mark.slow
+def test_random_report_section_keeps_the_sq_contrast():
+    sec = BooleanRandom().report_section(quick=True)
+    assert not sec.problems()
+    (table,) = sec.tables
+    rows = {r[0]: r for r in table.rows}
+    assert rows["symmetric:12"][1] == rows["cyclic:12"][1] == "13"
+    assert float(rows["symmetric:12"][2]) <= symmetric_learner_error_bound(12, 0.01) + 1e-12
+    assert float(rows["cyclic:12"][2]) > 0.3
+    assert sec.figures[0].name == "boolean_sq_bound_vs_n" and sec.figures[0].panels[0].yscale == "log"
 
 
 def test_families_are_registered():
