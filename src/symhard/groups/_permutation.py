@@ -208,7 +208,15 @@ class PermutationGroup:
             np.stack(gens) if gens else np.zeros((0, self.degree), dtype=np.int64)
         )
         self.name = name or f"gens:{self.degree}:" + ";".join(self._cycle_string(g) for g in gens)
-        self._known_cycle_counts = _cycle_counts
+        self._cycle_counts_source = _cycle_counts  # a Counter, a callable returning one, or None
+
+    @property
+    def _known_cycle_counts(self) -> Counter | None:
+        """The closed-form cycle index, computed on first use (S_n's has p(n) terms: 6 s at n = 50)."""
+        src = self._cycle_counts_source
+        if callable(src):
+            self._cycle_counts_source = src = src()
+        return src
 
     # ------------------------------------------------------------------ named groups
     @classmethod
@@ -253,7 +261,7 @@ class PermutationGroup:
         gens = []
         if n >= 2:
             gens = [np.roll(np.arange(n), -1), np.array([1, 0] + list(range(2, n)))]
-        return cls(gens, n, name=f"symmetric:{n}", _cycle_counts=_symmetric_cycle_counts(n, even_only=False))
+        return cls(gens, n, name=f"symmetric:{n}", _cycle_counts=lambda: _symmetric_cycle_counts(n, even_only=False))
 
     @classmethod
     def alternating(cls, n: int) -> "PermutationGroup":
@@ -261,7 +269,7 @@ class PermutationGroup:
         n = check_int(n, "n", min_value=1)
         gens = [np.array([1, 2, 0] + list(range(3, n))) if n >= 3 else np.arange(n)]
         gens += [np.array(list(range(0, i)) + [i + 1, i + 2, i] + list(range(i + 3, n))) for i in range(1, n - 2)]
-        return cls(gens, n, name=f"alternating:{n}", _cycle_counts=_symmetric_cycle_counts(n, even_only=True))
+        return cls(gens, n, name=f"alternating:{n}", _cycle_counts=lambda: _symmetric_cycle_counts(n, even_only=True))
 
     @classmethod
     def on_blocks(cls, groups: Sequence["PermutationGroup"]) -> "PermutationGroup":
@@ -280,11 +288,14 @@ class PermutationGroup:
                 full[offset:offset + G.degree] = g + offset
                 gens.append(full)
             offset += G.degree
-        counts = None
-        if all(G._known_cycle_counts is not None for G in groups):
-            counts = groups[0]._known_cycle_counts
+        def counts() -> Counter | None:
+            if any(G._known_cycle_counts is None for G in groups):
+                return None
+            out = groups[0]._known_cycle_counts
             for G in groups[1:]:
-                counts = _combine_cycle_counts(counts, G._known_cycle_counts)
+                out = _combine_cycle_counts(out, G._known_cycle_counts)
+            return out
+
         name = "blocks:" + "+".join(G.name for G in groups)
         return cls(gens, degree, name=name, _cycle_counts=counts)
 
