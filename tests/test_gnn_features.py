@@ -19,7 +19,6 @@ from symhard.errors import InvalidParameterError
 from symhard.families import _alternating_relu as ar
 from symhard.families import gnn_features as gf
 from symhard.families.base import get_task
-from symhard.queries import gram as qgram
 from symhard.queries.arccos import normalized, relu_pair_expectation
 from symhard.queries.distributions import all_graphs
 from symhard.queries.packing import packing_size, stiefel_overlap_log_tail

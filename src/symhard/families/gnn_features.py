@@ -143,7 +143,11 @@ def _overlap_checks(frames: np.ndarray, summary: GramSummary, k: int, measure: O
         "max_corr_over_overlap_pow_k": float(np.max(np.abs(c) / s**k)),
         "mean_pair_overlap": float(overlaps[off].mean()),
         "max_pair_overlap": float(overlaps[off].max()),
-        "max_corr_over_hermite_bound": float(np.max(np.abs(summary.gram[off]) / bound[off])),
+        # the inequality on the members: exact ratio, or (Monte Carlo) pairs beyond it by more than 3 stderr
+        **({"max_corr_over_hermite_bound": float(np.max(np.abs(summary.gram[off]) / bound[off]))}
+           if summary.method == "exact" and not np.any(summary.stderr) else
+           {"hermite_bound_violations_beyond_3se": int(np.sum(np.abs(summary.gram[off]) - 3 * summary.stderr[off]
+                                                                > bound[off]))}),
     }
 
 

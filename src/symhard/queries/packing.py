@@ -177,9 +177,13 @@ def best_packing_bound(s_grid: Sequence[float], sizes: Sequence[int], gammas: Se
         key = -math.inf if b.log10_queries is None else b.log10_queries
         if best is None or key > best[0]:
             best = (key, PackingBound(float(s), int(m), float(min(1.0, max(0.0, g))), float(lp), b))
-    if best[1].bound.log10_queries is None:
-        best[1].note = _why_vacuous(list(s_grid), list(sizes), list(gammas), tau)
-    return best[1]
+    chosen = best[1]
+    if chosen.bound.log10_queries is None:
+        chosen.note = _why_vacuous(list(s_grid), list(sizes), list(gammas), tau)
+    else:
+        chosen.bound.formula += (f"; whole class: m = certified packing at overlap s = {chosen.s:.3g} "
+                                 "(probabilistic method), gamma = gamma(s)")
+    return chosen
 
 
 def choose_bound(sampled: LowerBound, packing: LowerBound) -> str:
