@@ -343,3 +343,21 @@ def test_cnn_task_contract():
     assert lb is ctrl.lower_bound(0.5) and lb.kind == "csq-counting" and lb.tau == 0.5  # cached; the hard class
     with pytest.raises(InvalidParameterError, match="role must be"):
         get_task("cnn")(8, "easy", 0)
+
+
+def test_whole_class_bound_is_genuinely_vacuous_at_n_64():
+    """Recomputed from the stated formulas: at every overlap level either the packing certifies one member
+    or γ(s) ≥ τ², so the certificate must fall back on the sampled frames."""
+    from symhard.queries.packing import packing_size
+
+    G = parse_group("cyclic:64")
+    cert = fam.certify(n=64, k=4, members=8, samples=2, tau=0.9)
+    pk = _cnn_gram.orbit_packing(G, 4, 1, seed=0)
+    var = _cnn_gram.hoeffding_variances(pk, G).reshape(-1)
+    for s in _cnn_gram.S_GRID:
+        p = float(np.sum(2 * np.exp(-(s**2) / (2 * var))))
+        m = packing_size(np.log(p))
+        gamma = min(1.0, s**4 * ar.norm_sq(4) / pk.norm_sq)
+        assert m == 1 or gamma >= 0.81, s
+    assert cert.extra["packing"]["log10_queries"] is None and cert.extra["bound_used"] == "sampled"
+    assert cert.extra["packing"]["orbit_norm_sq"] == pytest.approx(pk.norm_sq)
