@@ -106,3 +106,64 @@ def test_random_orthonormal_frame():
     assert np.array_equal(V, ar.random_orthonormal_frame(7, seed=0, count=5))
     W = ar.hidden_weights(V[0], 4)
     assert W.shape == (7, 8)
+
+
+def test_relu_hermite_coefficients_against_quadrature():
+    """c_m = E[ReLU(z) He_m(z)]/√(m!) by quadrature, against the closed form of relu_hermite_sq."""
+    from math import factorial, sqrt
+
+    He = np.polynomial.hermite_e.hermeval
+    phi = lambda z: np.exp(-z * z / 2) / np.sqrt(2 * np.pi)  # noqa: E731
+    for m in range(0, 11):
+        c = np.zeros(m + 1)
+        c[m] = 1
+        val, _ = integrate.quad(lambda z: z * He(z, c) * phi(z), 0, 20, limit=200, epsabs=1e-11)
+        assert ar.relu_hermite_sq(m) == pytest.approx((val / sqrt(factorial(m))) ** 2, rel=1e-6, abs=1e-14), m
+
+
+@pytest.mark.parametrize("k", [2, 4, 6])
+def test_hermite_components_of_F_k(k):
+    """‖F_k^(m)‖² vanishes below degree k, matches the quadrature projection at degree k, and sums to ‖F_k‖²."""
+    for m in range(k):
+        assert abs(ar.hermite_norm_sq(k, m)) < 1e-14, m
+    # degree-k component by quadrature in polar form: Σ_{a+b=k} E[F_k He_a(u1) He_b(u2)]² / (a! b!)
+    from math import factorial
+
+    phi = 2 * np.pi * (np.arange(8192) + 0.5) / 8192
+    g = ar.F_k(np.stack([np.cos(phi), np.sin(phi)], axis=-1), k)
+    He = np.polynomial.hermite_e.hermeval
+
+    def coef(a, b):
+        ca, cb = np.eye(a + 1)[a], np.eye(b + 1)[b]
+
+        def radial(r):
+            return np.mean(g * He(r * np.cos(phi), ca) * He(r * np.sin(phi), cb)) * r * r * np.exp(-r * r / 2)
+
+        return integrate.quad(radial, 0, 12, limit=200)[0]
+
+    quad = sum(coef(a, k - a) ** 2 / (factorial(a) * factorial(k - a)) for a in range(k + 1))
+    assert ar.hermite_norm_sq(k, k) == pytest.approx(quad, rel=1e-5)
+    partial = [sum(ar.hermite_norm_sq(k, m) for m in range(0, top, 2)) for top in (100, 400)]
+    assert partial[0] < partial[1] <= ar.norm_sq(k)  # the series increases to ‖F_k‖², slowly
+    assert partial[1] == pytest.approx(ar.norm_sq(k), rel=5e-3)  # tail ~ top^(-3/2)
+
+
+@pytest.mark.parametrize("k", [2, 4, 6])
+def test_mehler_lemma_on_random_cross_covariances(k, rng):
+    """|E F_k(a) F_k(b)| ≤ ‖C‖^k ‖F_k‖² for a, b ~ N(0, I_2) with cross-covariance C (exact arc-cosine value)."""
+    D = ar.directions(k)
+    a = ar.signs(k)
+    F2 = ar.norm_sq(k)
+    worst = 0.0
+    for _ in range(300):
+        C = rng.standard_normal((2, 2))
+        C *= rng.uniform(0.01, 1.0) / np.linalg.norm(C, 2)
+        value = a @ relu_pair_expectation(D.T @ C @ D, 1.0, 1.0) @ a  # E[F_k(a) F_k(b)], exactly
+        s = np.linalg.norm(C, 2)
+        assert abs(value) <= s**k * F2 + 1e-14
+        worst = max(worst, abs(value) / (s**k * F2))
+    assert worst > 0.05  # the inequality is not trivially loose (it would fail for a bound 20x too small)
+    # at C = s I the exact value is Σ_m s^m ‖F^(m)‖², so the lemma is loose by ‖F_k‖²/‖F_k^(k)‖² at small s
+    s = 0.02
+    value = a @ relu_pair_expectation(s * (D.T @ D), 1.0, 1.0) @ a
+    assert value / s**k == pytest.approx(ar.hermite_norm_sq(k, k), rel=1e-2)

@@ -120,16 +120,17 @@ def test_bad_inputs_raise_one_line_errors():
         net(torch.randn(3, 7, 1))
     with pytest.raises(InvalidParameterError, match="3 members"):
         net(torch.randn(3, 2, 8, 1))
-    with pytest.raises(InvalidParameterError, match="a must have shape"):
+    with pytest.raises(InvalidParameterError, match="a must have shape") as info:
         GroupAveragedNetwork.from_weights(G, np.zeros((8, 4)), np.zeros(5))
-    for err in (InvalidParameterError,):
-        assert issubclass(err, SymhardError)
+    assert isinstance(info.value, SymhardError) and "\n" not in str(info.value)  # one line, the project's error type
 
 
 # ----------------------------------------------------------------------------- the family
 from symhard.families import _alternating_relu as ar  # noqa: E402
+from symhard.families import _cnn_gram  # noqa: E402
 from symhard.families import cnn as fam  # noqa: E402
-from symhard.queries.arccos import network_gram  # noqa: E402
+from symhard.queries.arccos import network_gram, normalized  # noqa: E402
+from symhard.queries.packing import rademacher_log_tail  # noqa: E402
 
 
 def test_relu_target_is_half_the_abs_network():
@@ -180,27 +181,132 @@ def test_norm_and_correlation_bounds_hold():
             F2 = ar.norm_sq(k)
             nus = fam.nu(V, G)
             sharp = F2 * (1 - (G.order - 1) * nus**k) / G.order
+            np.testing.assert_allclose(fam.norm_sq_lower_bound(V, G, k), sharp, rtol=1e-12)
             assert np.all(np.diag(gram) >= sharp - 1e-12)
             assert np.all(sharp >= F2 * (1 / G.order - nus**k) - 1e-15)
             assert np.all(np.abs(gram) <= fam.mu(V, G) ** k * F2 + 1e-12)
-    # the trivial group: f_V = F_k(Vᵀx), norm exactly ‖F_k‖²
-    V = fam.sample_frames(5, 2, seed=0)
-    np.testing.assert_allclose(np.diag(fam.gram_exact(V, PermutationGroup.trivial(5), 4)), ar.norm_sq(4), rtol=1e-12)
+            bound = fam.corr_upper_bound(V, G, k)  # inf where the norm bound is vacuous
+            assert np.all(np.abs(normalized(gram)) <= bound + 1e-12)
+    # the trivial group: f_V = F_k(Vᵀx), norm exactly ‖F_k‖², and the correlation bound is finite and holds
+    V = fam.sample_frames(5, 6, seed=0)
+    T = PermutationGroup.trivial(5)
+    np.testing.assert_allclose(np.diag(fam.gram_exact(V, T, 4)), ar.norm_sq(4), rtol=1e-12)
+    bound = fam.corr_upper_bound(V, T, 4)
+    assert np.isfinite(bound).all() and np.all(np.abs(normalized(fam.gram_exact(V, T, 4))) <= bound + 1e-12)
+
+
+def _frequency_projection(n: int, w: int) -> np.ndarray:
+    """Π_ω from the cosine and sine vectors of frequency ω (written independently of the module)."""
+    i = np.arange(n)
+    B = np.stack([np.cos(2 * np.pi * w * i / n), np.sin(2 * np.pi * w * i / n)], 1)
+    Q, _ = np.linalg.qr(B)
+    return Q @ Q.T
+
+
+@pytest.mark.parametrize("spec", ["cyclic:12", "dihedral:12", "dihedral:13"])
+def test_orbit_packing_members(spec):
+    """The sign-flip sub-class: Q_ε commutes with the group, members are frames of equal exact norm, cross
+    overlaps are diagonal, and the exact correlations obey γ(μ) = d μ^k ‖F_k‖²/‖f_V0‖²."""
+    G = parse_group(spec)
+    n, k, d = G.degree, 4, 2
+    pk = _cnn_gram.orbit_packing(G, k, d, seed=3)
+    assert pk is not None and len(pk.freqs[0]) + len(pk.freqs[1]) == (n + 1) // 2 - 1
+    rng = np.random.default_rng(0)
+    signs = [(rng.choice([-1, 1], len(pk.freqs[0])), rng.choice([-1, 1], len(pk.freqs[1]))) for _ in range(6)]
+    for sa, sb in signs[:2]:
+        Q = np.eye(n)
+        for w, e in zip(pk.freqs[0] + pk.freqs[1], np.concatenate([sa, sb])):
+            Q += (e - 1) * _frequency_projection(n, w)
+        np.testing.assert_allclose(Q @ pk.V0, pk.member(sa, sb), atol=1e-12)
+        for g in G.elements():
+            P = np.eye(n)[g]
+            np.testing.assert_allclose(P @ Q, Q @ P, atol=1e-12)
+    V = np.stack([pk.member(sa, sb) for sa, sb in signs])
+    np.testing.assert_allclose(np.einsum("inp,inq->ipq", V, V), np.broadcast_to(np.eye(2), (6, 2, 2)), atol=1e-12)
+    gram = fam.gram_exact(V, G, k, d)
+    np.testing.assert_allclose(np.diag(gram), pk.norm_sq, rtol=1e-10)
+    cross = _cnn_gram._cross_blocks(V, V, G)
+    np.testing.assert_allclose(cross[..., 0, 1], 0, atol=1e-12)
+    np.testing.assert_allclose(cross[..., 1, 0], 0, atol=1e-12)
+    mus = fam.mu(V, G)
+    off = ~np.eye(6, dtype=bool)
+    assert np.all(np.abs(normalized(gram))[off] <= d * mus[off] ** k * ar.norm_sq(k) / pk.norm_sq + 1e-12)
+
+
+def test_orbit_packing_tail_against_exact_enumeration():
+    """P(|X_a(u)| > s) ≤ 2exp(−s²/(2Σ_ω t_ω(u)²)) for every u, with the exact law of X_a(u) = (V0ᵀ P_u Q_η V0)_aa
+    over all sign vectors η (enumerated), and the union over u and columns bounds P(μ > s)."""
+    G = parse_group("dihedral:24")
+    pk = _cnn_gram.orbit_packing(G, 4, 1, seed=0)
+    A, B = len(pk.freqs[0]), len(pk.freqs[1])
+    etas = np.array(np.meshgrid(*[[-1, 1]] * A)).reshape(A, -1).T  # all 2^|A| sign vectors on A
+    members = np.stack([pk.member(e, np.ones(B)) for e in etas])
+    X = _cnn_gram._cross_blocks(pk.V0[None], members, G)[0, ..., 0, 0]  # [2^|A|, |G|]
+    var = _cnn_gram.hoeffding_variances(pk, G)[:, 0]
+    informative = 0
+    for s in (0.5, 0.7, 0.9):
+        bound = np.exp(rademacher_log_tail(var, s))
+        exact = (np.abs(X) > s).mean(0)
+        assert np.all(exact <= bound + 1e-12), s
+        informative += int((bound < 1).sum())
+    assert informative > 0  # the per-element bounds are below 1 somewhere (the check can fail)
+    total = float(np.exp(_cnn_gram.pair_log_tail(pk, G, 0.9))[0])
+    assert total == pytest.approx(np.exp(rademacher_log_tail(_cnn_gram.hoeffding_variances(pk, G), 0.9)).sum())
+    # Hoeffding itself, against the exact law of a small Rademacher sum
+    c = np.array([0.5, 0.3, 0.3, 0.2, 0.1])
+    eps = np.array(np.meshgrid(*[[-1, 1]] * 5)).reshape(5, -1).T
+    Y = eps @ c
+    for t in (0.3, 0.6, 0.9, 1.2):
+        assert (np.abs(Y) >= t).mean() <= np.exp(rademacher_log_tail((c**2).sum(), t)) + 1e-12
+
+
+def test_packing_availability():
+    assert _cnn_gram.in_dihedral(parse_group("cyclic:9")) and _cnn_gram.in_dihedral(parse_group("dihedral:10"))
+    assert _cnn_gram.in_dihedral(parse_group("gens:6:(0 5 4 3 2 1)"))
+    assert not _cnn_gram.in_dihedral(parse_group("gens:6:(0 2 1 3 4 5)"))
+    assert _cnn_gram.orbit_packing(parse_group("symmetric:5"), 4) is None
+    assert _cnn_gram.orbit_packing(parse_group("cyclic:4"), 4) is None  # one frequency class only
+    cert = fam.certify(n=6, group="symmetric:6", k=4, members=4, samples=2)
+    assert cert.extra["packing"]["available"] is False and cert.extra["bound_used"] == "sampled"
 
 
 def test_certificate_and_pairwise_bound():
     cert = fam.certify(n=10, group="dihedral:10", k=4, members=6, seed=1, samples=8, tau=0.9)
     d = cert.to_dict()
-    assert d["method"] == "exact" and d["members"] == 6
+    assert d["method"] == "exact" and d["members_checked"] == 6
+    assert d["params"] == {"n": 10, "group": "dihedral:10", "k": 4, "members": 6, "tau": 0.9, "seed": 1,
+                           "activation": "relu", "d": 1, "samples": 8}
     assert d["realization_error"] < 1e-10
-    gamma = d["max_offdiag_corr"]
+    gamma = d["sampled"]["gamma"]
     assert 0 < gamma < 1
-    assert d["lower_bound"]["queries"] == pytest.approx((6 - 1) * (0.81 - gamma) / (1 - gamma))
+    assert d["sampled"]["queries"] == pytest.approx((6 - 1) * (0.81 - gamma) / (1 - gamma))
+    assert d["bound_used"] == "sampled" and d["members"] == 6  # the packing is vacuous at n = 10
+    assert d["packing"]["available"] and d["packing"]["log10_queries"] is None and d["packing"]["note"]
+    assert d["lower_bound"]["queries"] == d["sampled"]["queries"]
     assert d["group_order"] == 20
-    assert d["min_norm"] ** 2 == pytest.approx(d["min_norm_sq"])
+    # min_norm is relative to the un-averaged block: ‖f_V‖² / (d ‖F_k‖²)
+    assert d["min_norm"] ** 2 == pytest.approx(d["min_norm_sq_raw"] / ar.norm_sq(4))
     assert d["max_offdiag_corr"] <= d["corr_hermite_bound"] + 1e-12
+    # the Hermite norm bound is negative here, and flagged as vacuous with a reason
+    assert d["norm_sq_lower_bound_min"] < 0 and d["norm_sq_lower_bound_vacuous"] is True
+    assert "nu" in d["norm_sq_lower_bound_note"]
     # too small a tolerance: no bound
     assert fam.certify(n=8, k=2, members=3, tau=0.01, samples=2).lower_bound.queries == 0.0
+
+
+def test_report_section_is_data():
+    import inspect
+
+    from symhard.families import _cnn_report
+
+    for module in (fam, _cnn_report, _cnn_gram):
+        assert "matplotlib" not in inspect.getsource(module)
+    section = fam.CNNFamily().report_section(quick=True)
+    assert section.problems() == [] and section.tables and section.certificates
+    for fig in section.figures:
+        assert "cnn" in fig.title and "hard class" in fig.title
+        for panel in fig.panels:
+            assert panel.has_data() or panel.note
 
 
 def test_family_bad_inputs():
@@ -220,6 +326,7 @@ def test_cnn_task_contract():
     hard = get_task("cnn")(8, "hard", 3)
     ctrl = get_task("cnn")(8, "control", 3)
     assert (hard.k, ctrl.k) == (4, 2) and hard.param_name == "n"
+    assert hard.group.name == "cyclic:8" and hard.input_actions == ("rows",)
     gen = torch.Generator().manual_seed(0)
     (X,) = hard.sample_inputs(20_000, gen)
     (X2,) = ctrl.sample_inputs(20_000, torch.Generator().manual_seed(0))
@@ -230,5 +337,27 @@ def test_cnn_task_contract():
         assert abs(float((y.double() ** 2).mean()) - 1) < 0.1  # unit second moment (MC, loose)
         model = task.make_model(3, 16, torch.Generator().manual_seed(1))
         assert model(X[:5]).shape == (3, 5)
+    g = hard.group.random_elements(1, seed=0)[0]
+    torch.testing.assert_close(hard.target(X[:, np.argsort(g)]), hard.target(X), rtol=1e-5, atol=1e-6)
+    lb = hard.lower_bound(0.5)
+    assert lb is ctrl.lower_bound(0.5) and lb.kind == "csq-counting" and lb.tau == 0.5  # cached; the hard class
     with pytest.raises(InvalidParameterError, match="role must be"):
         get_task("cnn")(8, "easy", 0)
+
+
+def test_whole_class_bound_is_genuinely_vacuous_at_n_64():
+    """Recomputed from the stated formulas: at every overlap level either the packing certifies one member
+    or γ(s) ≥ τ², so the certificate must fall back on the sampled frames."""
+    from symhard.queries.packing import packing_size
+
+    G = parse_group("cyclic:64")
+    cert = fam.certify(n=64, k=4, members=8, samples=2, tau=0.9)
+    pk = _cnn_gram.orbit_packing(G, 4, 1, seed=0)
+    var = _cnn_gram.hoeffding_variances(pk, G).reshape(-1)
+    for s in _cnn_gram.S_GRID:
+        p = float(np.sum(2 * np.exp(-(s**2) / (2 * var))))
+        m = packing_size(np.log(p))
+        gamma = min(1.0, s**4 * ar.norm_sq(4) / pk.norm_sq)
+        assert m == 1 or gamma >= 0.81, s
+    assert cert.extra["packing"]["log10_queries"] is None and cert.extra["bound_used"] == "sampled"
+    assert cert.extra["packing"]["orbit_norm_sq"] == pytest.approx(pk.norm_sq)

@@ -34,38 +34,44 @@ times) and :math:`\kappa(\rho) = E[\mathrm{ReLU}(y)\mathrm{ReLU}(z)]` for unit G
 correlation :math:`\rho` is the arc-cosine kernel (:mod:`symhard.queries.arccos`). This is exact
 (no sampling): ``method = "exact"``.
 
-Norm bound (what is proved here)
---------------------------------
-Let :math:`\nu = \max_{u\ne e}\|V^\top P_u V\|_{op}`. By Mehler's formula,
-:math:`\Phi(C) = \sum_m \langle F_m, C^{\otimes m} F_m\rangle` over the Hermite components
-:math:`F_m` of :math:`F_k`, which vanish for :math:`m < k`; since
-:math:`\|C^{\otimes m}\|_{op} = \|C\|_{op}^m \le 1`, :math:`|\Phi(C)| \le \|C\|_{op}^k\|F_k\|^2`.
-Splitting :math:`u = e` (where :math:`\Phi(I) = \|F_k\|^2`) from the rest,
+Bounds (what is proved here)
+----------------------------
+By the Mehler lemma (:mod:`symhard.families._alternating_relu`), :math:`|\Phi(C)| \le \|C\|_{op}^k\|F_k\|^2`,
+so with :math:`\mu = \max_u\|V^\top P_u U\|_{op}` and :math:`\nu = \max_{u\ne e}\|V^\top P_u V\|_{op}`
 
 .. math::
 
-    \|f_V\|^2 \ge \frac{d\|F_k\|^2}{|G|}\bigl(1 - (|G|-1)\nu^k\bigr)
-              \ge d\|F_k\|^2\Bigl(\frac{1}{|G|} - \nu^k\Bigr),
+    |E f_V f_U| \le d\,\mu^k\|F_k\|^2, \qquad
+    \|f_V\|^2 \ge \frac{d\|F_k\|^2}{|G|}\bigl(1 - (|G|-1)\nu^k\bigr) \ge d\|F_k\|^2\Bigl(\frac{1}{|G|} - \nu^k\Bigr)
 
-the inequality of the paper's construction, slightly sharpened; likewise
-:math:`|E f_V f_U| \le d\,\mu^k\|F_k\|^2` with :math:`\mu = \max_u\|V^\top P_u U\|_{op}`. Both are
-checked numerically against the exact values by the tests and reported in the certificate
-(``norm_sq_lower_bound``, ``corr_hermite_bound``).
+(:mod:`symhard.families._cnn_gram`). For random frames at the sizes one can run, ``ν`` is 0.5–0.97
+and the norm bound is negative: the certificate flags it (``norm_sq_lower_bound_vacuous``) and
+relies on the exact norms.
 
-Lower bound
------------
-The paper reports: a CSQ learner needs :math:`2^{n^{\Omega(1)}}/|G|^2` queries or a query of
-tolerance :math:`|G|\,2^{-n^{\Omega(1)}} + \sqrt{|G|}\,n^{-\Omega(k)}`. The certificate computes a
-concrete instance from the *measured* family: with :math:`m` members normalized to unit norm and
-largest off-diagonal correlation :math:`\gamma` (exact), the pairwise bound (Szörényi 2009)
-:math:`q \ge m(\tau^2-\gamma)/2` queries of tolerance :math:`\tau` (valid when :math:`\tau^2 > \gamma`;
-``queries = 0`` otherwise).
+*Whole class.* For groups inside the dihedral group of the n-cycle (``cyclic:n``, ``dihedral:n``),
+the sub-class ``{Q_ε V0}`` of :mod:`symhard.families._cnn_gram` (sign flips of the frequency
+components of one frame ``V0``, which commute with the group) has members of equal exact norm
+and, by Hoeffding and a union bound over the group, a certified packing of ``m(s)`` members with
+pairwise ``μ ≤ s``; their correlations are at most ``γ(s) = d s^k‖F_k‖²/‖f_{V0}‖²``. The
+certificate's bound is the larger of the counting lemma
+:math:`(m(s)-1)(\tau^2-\gamma(s))/(1-\gamma(s))` maximized over ``s`` (whole class) and the same lemma
+for the ``members`` sampled frames with their exact largest correlation (the cross-check);
+``extra["bound_used"]`` says which. The paper's statement is asymptotic ("2^{n^Ω(1)}/|G|² queries
+or a query of tolerance |G|·2^{−n^Ω(1)} + √|G|·n^{−Ω(k)}"); **at n ≤ 64 the whole-class packing
+certifies a single member at every useful overlap, so that bound is vacuous, and the sampled
+bound (a few queries at τ = √(2γ)) is what the certificate reports**.
+
+Normalized norm
+---------------
+``min_norm`` is :math:`\min_V \sqrt{\|f_V\|^2/(d\|F_k\|^2)}`: the norm relative to the
+un-averaged building block (``d`` columns of ``F_k``); it is about :math:`|G|^{-1/2}` when the
+group averaging keeps only the ``u = e`` term.
 """
 
 from __future__ import annotations
 
 import math
-from pathlib import Path
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -74,11 +80,22 @@ import torch
 from .._random import as_generator, torch_generator
 from ..errors import InvalidParameterError, check_int, check_tau
 from ..groups import PermutationGroup, as_group
-from ..queries.activations import check_activation, gaussian_pair_expectation
-from ..queries.bounds import csq_pairwise_bound
-from . import _alternating_relu as ar
 from ..parameters import Param
-from .base import Certificate, Family, LowerBound, ReportSection, TaskSpec, check_role
+from ..queries import gram as qgram
+from ..queries.activations import check_activation
+from ..queries.bounds import LowerBound, csq_pairwise_bound
+from ..queries.distributions import GaussianMatrix
+from ..queries.packing import choose_bound
+from ..sections import Section
+from . import _alternating_relu as ar
+from ._cnn_gram import class_bound, corr_upper_bound, gram_exact, mu, norm_sq_lower_bound, nu
+from .base import Certificate, ContractCase, Family, TaskSpec, check_role
+
+__all__ = [
+    "PAPER_BOUND", "MAX_GROUP_ORDER", "resolve_group", "check_k", "sample_frames", "network_weights",
+    "target_values", "gram_exact", "nu", "mu", "norm_sq_lower_bound", "corr_upper_bound", "class_bound",
+    "default_tau", "certify", "CNNFamily", "CNNTask", "cnn_task", "CNN_TASK",
+]
 
 PAPER_BOUND = ("either 2^{n^Ω(1)}/|G|² queries or a query of tolerance |G|·2^{−n^Ω(1)} + √|G|·n^{−Ω(k)} "
                "(Kiani et al. 2024, CNN / group-averaged networks, CSQ)")
@@ -144,68 +161,57 @@ def target_values(V: np.ndarray, group: PermutationGroup, k: int, X: np.ndarray)
     return out / len(E)
 
 
-def _cross_blocks(Va: np.ndarray, Vb: np.ndarray, group: PermutationGroup) -> np.ndarray:
-    """C[i, j, u] = V_aᵢᵀ P_u V_bⱼ for every element u, shape ``(ma, mb, |G|, 2, 2)``."""
-    E = group.elements()
-    inv = np.argsort(E, axis=-1)
-    Vb_moved = Vb[:, inv, :]  # (u·V)[r] = V[u⁻¹(r)]: (mb, |G|, n, 2)
-    return np.einsum("irp,jurq->ijupq", Va, Vb_moved)
+def _network(group: PermutationGroup, V: np.ndarray, k: int, activation: str, scale: float = 1.0):
+    from ..models.cnn import GroupAveragedNetwork
 
-
-def gram_exact(V: np.ndarray, group: PermutationGroup, k: int, d: int = 1, Vb: np.ndarray | None = None) -> np.ndarray:
-    """The exact matrix E[f_{V_i} f_{V_j}] = (d/|G|) Σ_u Φ(V_iᵀ P_u V_j) (module docstring).
-
-    ``V``: ``(m, n, 2)``; optional ``Vb`` ``(m', n, 2)`` for a rectangular block. Returns ``(m, m')``.
-    """
-    V = np.asarray(V, dtype=np.float64)
-    Vb = V if Vb is None else np.asarray(Vb, dtype=np.float64)
-    D = ar.directions(k)
-    a = ar.signs(k)
-    kappa = gaussian_pair_expectation("relu")
-    out = np.empty((V.shape[0], Vb.shape[0]))
-    per_row = max(1, Vb.shape[0] * group.order * (2 * k) ** 2)
-    rows = max(1, (1 << 22) // per_row)
-    for s in range(0, V.shape[0], rows):
-        C = _cross_blocks(V[s:s + rows], Vb, group)
-        cross = np.einsum("ap,ijuab,bq->ijupq", D, C, D)
-        Phi = np.einsum("p,ijupq,q->iju", a, kappa(cross, 1.0, 1.0), a)
-        out[s:s + rows] = d * Phi.mean(axis=-1)
-    return out
-
-
-def nu(V: np.ndarray, group: PermutationGroup) -> np.ndarray:
-    """ν(V) = max_{u≠e} ‖Vᵀ P_u V‖_op for each member, shape ``(m,)`` (0 for the trivial group)."""
-    V = np.asarray(V, dtype=np.float64)
-    if group.order == 1:
-        return np.zeros(V.shape[0])
-    E = group.elements()[1:]
-    inv = np.argsort(E, axis=-1)
-    C = np.einsum("irp,iurq->iupq", V, V[:, inv, :])
-    return np.linalg.norm(C, ord=2, axis=(-2, -1)).max(axis=-1)
-
-
-def mu(V: np.ndarray, group: PermutationGroup) -> np.ndarray:
-    """μ(V_i, V_j) = max_u ‖V_iᵀ P_u V_j‖_op, shape ``(m, m)``."""
-    C = _cross_blocks(V, V, group)
-    return np.linalg.norm(C, ord=2, axis=(-2, -1)).max(axis=-1)
-
-
-# ----------------------------------------------------------------------------- bounds
-def pairwise_csq_bound(members: int, gamma: float, tau: float) -> LowerBound:
-    """The pairwise-correlation CSQ bound q ≥ m(τ² − γ)/2 (0 when τ² ≤ γ); see
-    :func:`symhard.queries.bounds.csq_pairwise_bound`."""
-    return csq_pairwise_bound(members, gamma, tau)
+    W, a = network_weights(V, k, activation)
+    return GroupAveragedNetwork.from_weights(group, W, a * scale, activation=activation)
 
 
 def default_tau(gamma: float) -> float:
-    """τ = √(2γ) (so γ ≤ τ²/2 and the bound is ≥ mτ²/4), at least 0.01 and at most 1."""
+    """τ = √(2γ) (so γ ≤ τ²/2 and the bound is ≥ (m − 1)τ²/2), at least 0.01 and at most 1."""
     return float(min(1.0, max(0.01, math.sqrt(2 * max(gamma, 0.0)))))
 
 
 # ----------------------------------------------------------------------------- certificate
+def _norm_extra(V: np.ndarray, G: PermutationGroup, k: int, d: int, norms_sq: np.ndarray) -> dict[str, Any]:
+    """ν, the Hermite norm lower bound (flagged when vacuous) and the Hermite correlation bound."""
+    F2 = ar.norm_sq(k)
+    nus = nu(V, G)
+    lower = norm_sq_lower_bound(V, G, k, d)
+    off = ~np.eye(V.shape[0], dtype=bool)
+    corr_bound = float(np.max(d * mu(V, G)[off] ** k * F2 / np.sqrt(np.outer(norms_sq, norms_sq))[off]))
+    vacuous = bool(lower.min() <= 0)
+    return {
+        "group_order": G.order, "min_norm_sq_raw": float(norms_sq.min()), "max_norm_sq_raw": float(norms_sq.max()),
+        "F_k_norm_sq": F2, "nu_max": float(nus.max()), "nu_median": float(np.median(nus)),
+        "nu_k_times_order_max": float((G.order * nus**k).max()),
+        "norm_sq_lower_bound_min": float(lower.min()),
+        "norm_sq_lower_bound_vacuous": vacuous,
+        "norm_sq_lower_bound_note": (
+            f"the Hermite bound d||F_k||^2(1 - (|G|-1) nu^k)/|G| is <= 0 for {int((lower <= 0).sum())} of {len(lower)} "
+            f"members because (|G|-1) nu^k >= 1 (nu_max = {nus.max():.3g}); the exact norms certify non-degeneracy"
+        ) if vacuous else "",
+        "norm_sq_paper_bound_min": float((d * F2 * (1 / G.order - nus**k)).min()),
+        "mu_offdiag_max": float(mu(V, G)[off].max()),
+        "corr_hermite_bound": corr_bound,
+        "corr_hermite_bound_vacuous": corr_bound >= 1.0,
+    }
+
+
+def _packing_extra(packing, orbit, G: PermutationGroup) -> dict[str, Any]:
+    if packing is None:
+        why = ("the group is not inside the dihedral group of the n-cycle" if G.degree >= 5
+               else "n < 5: fewer than two 2-dimensional frequency classes")
+        return {"available": False, "note": f"no certified packing: {why}; the bound is that of the sampled members"}
+    return {"available": True, **packing.summary(), "orbit_norm_sq": orbit.norm_sq,
+            "orbit_frequencies": [list(f) for f in orbit.freqs], "orbit_size": orbit.size,
+            "pair_tail": "P(mu > s) <= sum_u sum_p 2 exp(-s^2/(2 sum_w t_pw(u)^2)) (Hoeffding + union over G)"}
+
+
 def certify(n: int = 16, group: Any = None, k: int = 4, members: int = 32, tau: float | None = None,
             seed: int = 0, activation: str = "relu", d: int = 1, samples: int = 256) -> Certificate:
-    """Certificate of the cnn family: realization error, exact Gram, ν, norm bound, CSQ bound."""
+    """Certificate of the cnn family: realization error, exact Gram, ν, norm bounds, whole-class CSQ bound."""
     n = check_int(n, "n", min_value=2)
     G = resolve_group(group if group is not None else f"cyclic:{n}", n)
     k = check_k(k, n)
@@ -216,56 +222,30 @@ def certify(n: int = 16, group: Any = None, k: int = 4, members: int = 32, tau: 
     seed = check_int(seed, "seed", min_value=0)
     rng = as_generator(seed)
     V = sample_frames(n, members, rng)
-
-    # the class is inside the architecture: evaluate the weights against the formula
-    from ..models.cnn import GroupAveragedNetwork
-
-    W, a = network_weights(V, k, activation)
-    net = GroupAveragedNetwork.from_weights(G, W, a, activation=activation)
-    X = rng.standard_normal((samples, n, d))
+    X = rng.standard_normal((samples, n, d))  # the class is inside the architecture: weights against the formula
     with torch.no_grad():
-        net_out = net(torch.as_tensor(X)).numpy()
+        net_out = _network(G, V, k, activation)(torch.as_tensor(X)).numpy()
     realization_error = float(np.abs(net_out - target_values(V, G, k, X)).max())
 
-    gram = gram_exact(V, G, k, d)
-    norms_sq = np.diag(gram).copy()
-    corr = gram / np.sqrt(np.outer(norms_sq, norms_sq))
-    off = ~np.eye(members, dtype=bool)
-    gamma = float(np.abs(corr[off]).max())
-    nus = nu(V, G)
-    mus = mu(V, G)
-    F2 = ar.norm_sq(k, "relu")
-    norm_lb = d * F2 * (1 - (G.order - 1) * nus**k) / G.order
-    corr_bound = float(np.max(d * mus[off] ** k * F2 / np.sqrt(np.outer(norms_sq, norms_sq))[off]))
+    summary = qgram.exact_gram(gram_exact(V, G, k, d))
+    gamma = summary.max_offdiag_corr
     tau_used = default_tau(gamma) if tau is None else check_tau(tau)
-    lb = pairwise_csq_bound(members, gamma, tau_used)
+    sampled = csq_pairwise_bound(members, gamma, tau_used)
+    packing, orbit = class_bound(G, k, d, tau_used, seed)
+    used = "sampled" if packing is None else choose_bound(sampled, packing.bound)
+    norms_sq = summary.norms**2
+    extra = {"members_checked": members, "bound_used": used,
+             "sampled": {"m": members, "gamma": gamma, "queries": sampled.queries,
+                         "log10_queries": sampled.log10_queries},
+             "packing": _packing_extra(packing, orbit, G), **_norm_extra(V, G, k, d, norms_sq),
+             "paper_bound": PAPER_BOUND, "realization_samples": samples}
     return Certificate(
-        family="cnn",
-        params={"n": n, "group": G.name, "k": k, "members": members, "d": d, "activation": activation,
-                "seed": seed, "tau": tau_used},
-        method="exact",
-        members=members,
-        realization_error=realization_error,
-        max_offdiag_corr=gamma,
-        max_offdiag_corr_stderr=0.0,
-        min_norm=float(np.sqrt(norms_sq.min())),
-        lower_bound=lb,
-        extra={
-            "group_order": G.order,
-            "min_norm_sq": float(norms_sq.min()),
-            "max_norm_sq": float(norms_sq.max()),
-            "F_k_norm_sq": F2,
-            "nu_max": float(nus.max()),
-            "nu_median": float(np.median(nus)),
-            "nu_k_times_order_max": float((G.order * nus**k).max()),
-            "norm_sq_lower_bound_min": float(norm_lb.min()),
-            "norm_sq_paper_bound_min": float((d * F2 * (1 / G.order - nus**k)).min()),
-            "mu_offdiag_max": float(mus[off].max()),
-            "corr_hermite_bound": corr_bound,
-            "paper_bound": PAPER_BOUND,
-            "realization_samples": samples,
-        },
-    )
+        family="cnn", params={"n": n, "group": G.name, "k": k, "members": members, "tau": tau_used, "seed": seed,
+                              "activation": activation, "d": d, "samples": samples},
+        method="exact", members=packing.m if used == "packing" else members, realization_error=realization_error,
+        max_offdiag_corr=packing.gamma if used == "packing" else gamma, max_offdiag_corr_stderr=0.0,
+        min_norm=float(np.sqrt(norms_sq.min() / (d * ar.norm_sq(k)))),
+        lower_bound=packing.bound if used == "packing" else sampled, extra=extra)
 
 
 class CNNFamily(Family):
@@ -273,7 +253,8 @@ class CNNFamily(Family):
 
     name = "cnn"
     summary = "f_V(X) = (1/|G|) Σ_g Σ_c F_k(Vᵀ g⁻¹ x_c), V ∈ St(n,2): group-averaged nets / circular CNNs on Gaussian X"
-    theorem = "CSQ: 2^{n^Ω(1)}/|G|² queries or tolerance |G|2^{−n^Ω(1)} + √|G| n^{−Ω(k)}; certified: m(τ²−γ)/2"
+    theorem = ("CSQ: 2^{n^Ω(1)}/|G|² queries or tolerance |G|2^{−n^Ω(1)} + √|G| n^{−Ω(k)}; certified: "
+               "(m−1)(τ²−γ)/(1−γ), the larger of a whole-class packing and the sampled members")
 
     symmetry = "G <= S_n permuting the n rows of X (Z_n: a circular CNN)"
     bound = "csq-counting"
@@ -281,7 +262,7 @@ class CNNFamily(Family):
         Param("n", "int", 16, "number of input rows", low=2),
         Param("group", "group", None, "group acting on the n rows (default cyclic:N)", optional=True),
         Param("k", "int", 4, "order of F_k, 2 <= k <= n", low=2, multiple_of=2),
-        Param("members", "int", 32, "random members V", low=2, high=4096),
+        Param("members", "int", 32, "random members V checked numerically", low=2, high=4096),
         Param("tau", "float", None, "query tolerance (default sqrt(2 gamma))", low=0.0, high=1.0, low_open=True,
               optional=True),
         Param("seed", "int", 0, "seed of the members and of the realization check", low=0),
@@ -293,59 +274,58 @@ class CNNFamily(Family):
     def _certify(self, **params: Any) -> Certificate:
         return certify(**params)
 
-    def report_section(self, out_dir: Path, quick: bool = True) -> ReportSection:
-        import matplotlib
+    def contract_case(self, seed: int = 0) -> ContractCase:
+        """Four random frames, dihedral group on n = 6 rows, k = 4, d = 2 columns, 16 samples."""
+        n, k, d, members, batch = 6, 4, 2, 4, 16
+        G = resolve_group(f"dihedral:{n}", n)
+        cert = certify(n=n, group=G, k=k, members=members, tau=0.9, seed=seed, d=d, samples=8)
+        V = sample_frames(n, members, as_generator(seed))  # the certificate's frames
+        (X,) = GaussianMatrix(n, d).sample_numpy(batch, seed)
+        net = _network(G, V, k, "relu")
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        def network(inputs):
+            with torch.no_grad():
+                return net(torch.as_tensor(inputs[0])).numpy()
 
-        out_dir = Path(out_dir)
-        out_dir.mkdir(parents=True, exist_ok=True)
-        ns = [8, 12, 16, 24] if quick else [8, 12, 16, 24, 32, 48, 64]
-        members = 12 if quick else 32
-        rows = []
-        certs = []
-        for kind in ("cyclic", "dihedral"):
-            for n in ns:
-                c = certify(n=n, group=f"{kind}:{n}", k=4, members=members, seed=0, samples=16)
-                certs.append(c)
-                rows.append((kind, n, c.extra["group_order"], c.extra["nu_max"], c.extra["min_norm_sq"],
-                             c.max_offdiag_corr, c.realization_error))
-        fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-        for kind, marker in (("cyclic", "o"), ("dihedral", "s")):
-            sel = [r for r in rows if r[0] == kind]
-            x = [r[1] for r in sel]
-            axes[0].plot(x, [r[3] for r in sel], marker=marker, label=kind)
-            axes[1].plot(x, [r[4] for r in sel], marker=marker, label=kind)
-            axes[2].semilogy(x, [r[5] for r in sel], marker=marker, label=kind)
-        for ax, title in zip(axes, ("ν = max_{g≠e} ‖VᵀP_gV‖", "min ‖f_V‖² (exact)", "max off-diag |corr| (exact)")):
-            ax.set_xlabel("n")
-            ax.set_title(title, fontsize=9)
-            ax.legend(fontsize=8)
-        fig.tight_layout()
-        path = out_dir / "cnn_nu_norm_corr.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
-        table = ["| group | n | |G| | ν max | min ‖f‖² | max corr | realization err |", "|---|---|---|---|---|---|---|"]
-        table += [f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.3f} | {r[4]:.4f} | {r[5]:.3g} | {r[6]:.1e} |" for r in rows]
-        text = (
-            f"k = 4, d = 1, {members} random V per size, exact Gram by the arc-cosine kernel. "
-            f"Paper bound: {PAPER_BOUND}.\n\n" + "\n".join(table)
-        )
-        return ReportSection(title="CNN / group-averaged networks (DKKZ class)", text=text,
-                             certificates=certs, figures=[path])
+        return ContractCase(members=[f"V_{i} (seed {seed}, n={n})" for i in range(members)], group=G,
+                            input_actions=("rows",), inputs=(X,), target=lambda inp: target_values(V, G, k, inp[0]),
+                            network=network, gram=qgram.exact_gram(gram_exact(V, G, k, d)), certificate=cert,
+                            atol=1e-10)
+
+    def report_section(self, quick: bool = True) -> Section:
+        """Figure data: ν, normalized norm, largest correlation and certified bound against n."""
+        from ._cnn_report import report_section
+
+        return report_section(quick)
 
 
 # ----------------------------------------------------------------------------- learning task
-def _torch_gen(generator: Any) -> torch.Generator:
-    return torch_generator(generator)
+_BOUND_CACHE: dict[tuple, LowerBound] = {}
+
+
+def whole_class_bound(group: PermutationGroup, k: int, tau: float, members: int = 16) -> LowerBound:
+    """The larger of the whole-class packing bound and the bound of ``members`` sampled frames (seed 0), cached."""
+    key = (group.name, group.degree, group.generators.tobytes(), k, float(tau), members)
+    if key not in _BOUND_CACHE:
+        V = sample_frames(group.degree, members, 0)
+        sampled = csq_pairwise_bound(members, qgram.exact_gram(gram_exact(V, group, k)).max_offdiag_corr, tau)
+        packing, _ = class_bound(group, k, 1, tau, 0)
+        use_packing = packing is not None and choose_bound(sampled, packing.bound) == "packing"
+        _BOUND_CACHE[key] = packing.bound if use_packing else sampled
+    return _BOUND_CACHE[key]
 
 
 class CNNTask:
-    """Learning task: X ~ N(0, I) in R^{n×1}, target f_V / ‖f_V‖ (hard: k; control: k = 2)."""
+    """Learning task: X ~ N(0, I) in R^{n×1}, target f_V / ‖f_V‖ (hard: k; control: k = 2).
+
+    Inputs ``(X[m, n, 1],)`` are drawn by :class:`~symhard.queries.distributions.GaussianMatrix`;
+    the group acts on the rows. ``lower_bound(tau)`` is the bound of the hard class (order
+    ``k_hard``) at this ``n``.
+    """
 
     family = "cnn"
     param_name = "n"
+    input_actions = ("rows",)
 
     def __init__(self, n: int, role: str, seed: int, k: int = 4, group: Any = None, activation: str = "relu") -> None:
         check_role(role)
@@ -358,15 +338,15 @@ class CNNTask:
         self.seed = check_int(seed, "seed", min_value=0)
         self.V = sample_frames(n, 1, seed)
         self.hidden_units = 2 * self.k
-        from ..models.cnn import GroupAveragedNetwork
 
-        self._norm = float(np.sqrt(gram_exact(self.V, self.group, self.k)[0, 0]))
-        W, a = network_weights(self.V, self.k, "relu")
-        self._net = GroupAveragedNetwork.from_weights(self.group, W, a / self._norm)
+    @cached_property
+    def _net(self):
+        norm = float(np.sqrt(gram_exact(self.V, self.group, self.k)[0, 0]))
+        return _network(self.group, self.V, self.k, "relu", scale=1.0 / norm)
 
     def sample_inputs(self, m: int, generator: Any) -> tuple[torch.Tensor]:
         m = check_int(m, "m", min_value=1)
-        return (torch.randn(m, self.param_value, 1, generator=_torch_gen(generator), dtype=torch.float64).float(),)
+        return GaussianMatrix(self.param_value, 1).sample(m, torch_generator(generator), dtype="float32")
 
     def target(self, X: torch.Tensor) -> torch.Tensor:
         with torch.no_grad():
@@ -376,11 +356,10 @@ class CNNTask:
         from ..models.cnn import GroupAveragedNetwork
 
         return GroupAveragedNetwork(self.group, self.param_value, width, ensemble=ensemble,
-                                    activation=self.activation, generator=_torch_gen(generator))
+                                    activation=self.activation, generator=torch_generator(generator))
 
     def lower_bound(self, tau: float) -> LowerBound:
-        cert = certify(n=self.param_value, group=self.group, k=self.k_hard, members=16, tau=tau, seed=self.seed, samples=4)
-        return cert.lower_bound
+        return whole_class_bound(self.group, self.k_hard, check_tau(tau))
 
 
 def cnn_task(param_value: int, role: str, seed: int, **options: Any) -> CNNTask:
