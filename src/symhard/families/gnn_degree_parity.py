@@ -98,11 +98,7 @@ from ..errors import InvalidParameterError, check_int, check_tau
 from ..groups import PermutationGroup
 from ..models.gnn import DenseGNN, constant_features
 from ..parameters import Param
-from ..queries.bounds import csq_pairwise_bound
-from ..queries.distributions import ErdosRenyi, erdos_renyi_adjacency
-# kept for gnn_features until it moves to queries.distributions / queries.bounds (with sample_graphs and
-# pairwise_correlation_bound below)
-from ..queries.distributions import all_graphs
+from ..queries.distributions import ErdosRenyi, all_graphs, erdos_renyi_adjacency
 from ._degree_histogram import (
     MAX_EXACT_N, MAX_EXHAUSTIVE_REALIZATION_N, MAX_N, MAX_WINDOW_BITS, central_window, check_n, check_subset,
     constant_parities, count_moments, degenerate_reason, degree_histogram, enumerate_degrees,
@@ -122,8 +118,7 @@ __all__ = [
     "parity_code_counts", "exact_parity_biases", "constant_parities", "window_code_counts", "window_biases",
     "parity_span_dimension", "count_moments", "WindowSpectrum", "window_spectrum", "clopper_pearson_upper",
     "p_max_upper_bound", "spectral_identity_matrix", "degree_parity_weights", "degree_parity_network",
-    "realization_error", "GNNDegreeParity", "DegreeParityTask", "all_graphs", "sample_graphs",
-    "pairwise_correlation_bound",
+    "realization_error", "GNNDegreeParity", "DegreeParityTask", "all_graphs",
 ]
 
 #: Default number of Monte-Carlo graphs (n > 7) of the certificate and of the task's bound.
@@ -216,22 +211,6 @@ def realization_error(n: int, subsets: Sequence[Sequence[int]], *, samples: int 
     out = _network_values(net, A_all)
     target = np.stack([parity_target(A_all, S) for S in subsets])
     return float(np.max(np.abs(out - target))), int(A_all.shape[0]), mode
-
-
-# ------------------------------------------------- kept for gnn_features until it moves to
-# ------------------------------------------------- queries.distributions / queries.bounds
-def sample_graphs(m: int, n: int, p: float | np.ndarray = 0.5, seed=None) -> np.ndarray:
-    """``m`` graphs ``G(n, p)``, uint8 ``[m, n, n]``: :func:`symhard.queries.distributions.erdos_renyi_adjacency`."""
-    return erdos_renyi_adjacency(m, n, p, seed)
-
-
-def pairwise_correlation_bound(members: int, gamma: float, tau: float, what: str = "") -> LowerBound:
-    """:func:`symhard.queries.bounds.csq_pairwise_bound` with ``γ`` clipped to [0, 1] and ``what`` noted."""
-    tau = check_tau(tau)
-    lb = csq_pairwise_bound(int(members), min(max(float(gamma), 0.0), 1.0), tau)
-    if what:
-        lb.formula += f"; gamma{what}"
-    return lb
 
 
 # ------------------------------------------------------------------------------ the family

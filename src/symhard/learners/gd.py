@@ -397,7 +397,6 @@ def train_ensemble(
     step = 0
 
     def record(at_step: int) -> None:
-        nonlocal window_n
         err = (_evaluate(model, test_inputs, test_y, inputs_per_member, M, device) / test_scale).cpu().numpy()
         verr = val_errors()
         wl = (window_sum / max(window_n, 1)).cpu().numpy() if window_n else np.full(M, np.nan)

@@ -98,7 +98,7 @@ from typing import Any
 
 import numpy as np
 
-from .._random import SeedLike, as_generator
+from .._random import as_generator
 from ..errors import InstanceFormatError, InvalidParameterError, SymhardError, check_float, check_int
 from .dimacs import DEFAULT_RATIO, OneInThreeInstance, random_instance, satisfies
 

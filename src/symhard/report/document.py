@@ -32,7 +32,7 @@ from typing import Any, Iterable, Sequence
 
 from ..errors import InvalidParameterError
 from ..families.base import Certificate, all_families
-from ..sections import Figure, Section
+from ..sections import Section
 from . import _html
 from .render import render_figure
 
