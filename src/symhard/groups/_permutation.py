@@ -29,15 +29,21 @@ from typing import Iterable, Sequence
 import numpy as np
 from sympy.combinatorics import Permutation
 from sympy.combinatorics import PermutationGroup as _SympyGroup
-from sympy.utilities.iterables import partitions
 
 from .._random import SeedLike, as_generator
+from ._cycle_index import (  # noqa: F401 (cycle_type, CycleType: public names of this module)
+    CycleType,
+    _combine_cycle_counts,
+    _cycle_counts_batched,
+    _euler_phi,
+    _symmetric_cycle_counts,
+    cycle_type,
+)
 from ..errors import EnumerationLimitError, InvalidParameterError, check_int
 
 #: Default cap on the number of group elements that :meth:`PermutationGroup.elements` lists.
 DEFAULT_ELEMENT_CAP = 1_000_000
 
-CycleType = tuple[int, ...]  # sorted cycle lengths, longest first, summing to n
 
 _CYCLE_RE = re.compile(r"\(([^()]*)\)")
 
@@ -110,70 +116,6 @@ def compose(g: np.ndarray, h: np.ndarray) -> np.ndarray:
 def inverse(g: np.ndarray) -> np.ndarray:
     """The inverse permutation(s), batched over leading axes."""
     return np.argsort(np.asarray(g), axis=-1, kind="stable")
-
-
-def cycle_type(g: np.ndarray) -> CycleType:
-    """Cycle lengths of one permutation, longest first (fixed points count as 1-cycles)."""
-    g = np.asarray(g)
-    n = g.size
-    seen = np.zeros(n, dtype=bool)
-    lengths = []
-    for start in range(n):
-        if seen[start]:
-            continue
-        length = 0
-        i = start
-        while not seen[i]:
-            seen[i] = True
-            i = g[i]
-            length += 1
-        lengths.append(length)
-    return tuple(sorted(lengths, reverse=True))
-
-
-def _cycle_counts_batched(elements: np.ndarray) -> Counter:
-    """Cycle types of many permutations at once (vectorized over the batch)."""
-    m, n = elements.shape
-    # cycle length of point i under g = smallest L >= 1 with g^L(i) = i
-    length = np.zeros((m, n), dtype=np.int64)
-    power = elements.copy()
-    idx = np.arange(n)
-    for L in range(1, n + 1):
-        hit = (power == idx) & (length == 0)
-        length[hit] = L
-        if L < n:
-            power = np.take_along_axis(elements, power, axis=-1)
-    counts: Counter = Counter()
-    for row in length:
-        lens, mult = np.unique(row, return_counts=True)
-        ct: list[int] = []
-        for L, c in zip(lens.tolist(), mult.tolist()):
-            ct.extend([L] * (c // L))
-        counts[tuple(sorted(ct, reverse=True))] += 1
-    return counts
-
-
-def _euler_phi(d: int) -> int:
-    result = d
-    p = 2
-    m = d
-    while p * p <= m:
-        if m % p == 0:
-            while m % p == 0:
-                m //= p
-            result -= result // p
-        p += 1
-    if m > 1:
-        result -= result // m
-    return result
-
-
-def _combine_cycle_counts(a: Counter, b: Counter) -> Counter:
-    out: Counter = Counter()
-    for ta, ca in a.items():
-        for tb, cb in b.items():
-            out[tuple(sorted(ta + tb, reverse=True))] += ca * cb
-    return out
 
 
 class PermutationGroup:
@@ -484,40 +426,10 @@ class PermutationGroup:
         return act_on_masks(perm, masks)
 
     def _orbit_labels_of_masks(self, masks: np.ndarray) -> np.ndarray:
-        """For each mask, the smallest mask in its orbit (the canonical representative)."""
-        if self.degree > 62:
-            raise EnumerationLimitError(f"bitmask orbits need n ≤ 62 points, got {self.degree}.")
-        masks = np.asarray(masks, dtype=np.int64)
-        if self.order <= 4096:
-            label = masks.copy()
-            for g in self.elements()[1:]:
-                np.minimum(label, self.act_on_masks(g, masks), out=label)
-            return label
-        # Large group: the orbit minimum is reached by closing under the generators.
-        # Work on the set of masks itself: repeatedly replace each label by the minimum label
-        # over generator images, with pointer jumping to converge fast.
-        order = np.argsort(masks)
-        sorted_masks = masks[order]
-        label_pos = np.arange(masks.size)
-        images = []
-        for g in self.generators:
-            img = self.act_on_masks(g, sorted_masks)
-            pos = np.searchsorted(sorted_masks, img)
-            if np.any(pos >= masks.size) or np.any(sorted_masks[np.minimum(pos, masks.size - 1)] != img):
-                raise InvalidParameterError("the masks given are not a union of orbits of the group.")
-            images.append(pos)
-        while True:
-            new = label_pos.copy()
-            for pos in images:
-                np.minimum.at(new, pos, new)  # push labels forward along g
-                np.minimum(new, new[pos], out=new)  # pull labels back
-            new = new[new]
-            if np.array_equal(new, label_pos):
-                break
-            label_pos = new
-        out = np.empty_like(masks)
-        out[order] = sorted_masks[label_pos]
-        return out
+        """For each mask, the smallest mask in its orbit (:func:`~symhard.groups._cube_orbits.orbit_labels_of_masks`)."""
+        from ._cube_orbits import orbit_labels_of_masks
+
+        return orbit_labels_of_masks(self, masks)
 
     def boolean_orbit_labels(self, cap_points: int = 26) -> np.ndarray:
         """Orbit label of every point of {±1}^n, as an array of length 2^n.
@@ -550,20 +462,3 @@ class PermutationGroup:
         sizes = self.boolean_orbit_sizes(cap_points)
         value = Fraction(int(np.sum(sizes.astype(object) ** 2)), 4 ** self.degree)
         return value if exact else float(value)
-
-
-def _symmetric_cycle_counts(n: int, even_only: bool) -> Counter:
-    counts: Counter = Counter()
-    fact = math.factorial(n)
-    for part in partitions(n):
-        ct = tuple(sorted((k for k, m in part.items() for _ in range(m)), reverse=True))
-        z = 1
-        for k, m in part.items():
-            z *= k ** m * math.factorial(m)
-        number = fact // z
-        if even_only:
-            # sign = (-1)^{n - #cycles}
-            if (n - len(ct)) % 2:
-                continue
-        counts[ct] += number
-    return counts
