@@ -396,7 +396,7 @@ def test_cli_check_json_keys(capsys):
 
 
 def test_cli_check_exit_status_1_on_disagreement(monkeypatch, capsys):
-    import symhard.reductions.np_hardness as nh
+    import symhard.reductions._solvers as nh  # where check_random looks solve_sat up
 
     monkeypatch.setattr(nh, "solve_sat", lambda inst, **kw: None)  # a broken SAT side
     code, out, _ = _run(["np", "check", "--random", "20", "--vars", "6", "--seed", "0", "--json"], capsys)
