@@ -332,9 +332,149 @@ def train_ensemble(
     On CPU the same model initialization, data and ``config.seed`` give bit-identical results.
     """
     t0 = time.perf_counter()
-    if not isinstance(config, TrainConfig):
-        raise InvalidParameterError(f"config must be a TrainConfig, not {type(config).__name__}.")
-    config.validate()
+    run = _Training(model, config, test_inputs, test_y, inputs_per_member, val_inputs, val_y)
+    run.set_data(train_inputs, train_y, sampler)
+    run.record(0)
+    step = 0
+    for step in range(1, config.steps + 1):
+        run.step(step)
+        at_eval = step % config.eval_every == 0 or step == config.steps
+        if at_eval:
+            run.close_window(step)
+        if not bool(run.active.any()):
+            if not at_eval:
+                run.record(step)
+            break
+    return run.result(step, time.perf_counter() - t0)
+
+
+class _Training:
+    """The state of one :func:`train_ensemble` run: data, optimizer, active/diverged masks, windows, curves."""
+
+    def __init__(self, model: torch.nn.Module, config: TrainConfig, test_inputs: Any, test_y: torch.Tensor,
+                 per_member: bool, val_inputs: Any, val_y: torch.Tensor | None) -> None:
+        if not isinstance(config, TrainConfig):
+            raise InvalidParameterError(f"config must be a TrainConfig, not {type(config).__name__}.")
+        config.validate()
+        self.model, self.config, self.per_member = model, config, per_member
+        M = self.M = _ensemble_size(model)
+        self.lrs = _expand_lr(config.lr, M)
+        self.device = resolve_device(config.device)
+        model.to(self.device)
+        self.params = [p for p in model.parameters() if p.requires_grad]
+        self.test = self._held_out(test_inputs, test_y, "test")
+        if (val_inputs is None) != (val_y is None):
+            raise InvalidParameterError("give both val_inputs and val_y, or neither.")
+        self.val = None if val_inputs is None else self._held_out(val_inputs, val_y, "val")
+        self.gen = torch.Generator(device="cpu")
+        self.gen.manual_seed(int(config.seed))
+        self.opt = EnsembleOptimizer(self.params, self.lrs, config.optimizer, float(config.weight_decay))
+        dev = self.device
+        self.active = torch.ones(M, dtype=torch.bool, device=dev)
+        self.diverged = torch.zeros(M, dtype=torch.bool, device=dev)
+        self.stopped_at = np.full(M, -1, dtype=np.int64)
+        self.best_loss = torch.full((M,), math.inf, dtype=torch.float64, device=dev)
+        self.bad_evals = torch.zeros(M, dtype=torch.int64, device=dev)
+        self.window_sum = torch.zeros(M, dtype=torch.float64, device=dev)
+        self.window_n = 0
+        self.last_window = torch.full((M,), math.nan, dtype=torch.float64, device=dev)
+        self.curves: list[dict[str, Any]] = []
+
+    def _held_out(self, inputs: Any, y: torch.Tensor, name: str) -> tuple:
+        inputs = _as_inputs(inputs, f"{name}_inputs")
+        y = _check_targets(y, self.M, _sample_axis_len(inputs, self.per_member, self.M, f"{name}_inputs"), f"{name}_y")
+        scale = _mean_square(y, self.M).to(self.device)
+        if bool((scale <= 0).any()):
+            raise InvalidParameterError(f"{name}_y has zero mean square; the normalized {name} error is undefined.")
+        return inputs, y, scale
+
+    def set_data(self, train_inputs: Any, train_y: torch.Tensor | None, sampler: Sampler | None) -> None:
+        self.sampler = sampler
+        if sampler is None:
+            if train_inputs is None or train_y is None:
+                raise InvalidParameterError("give train_inputs and train_y, or a sampler.")
+            train_inputs = _as_inputs(train_inputs, "train_inputs")
+            self.n_train = _sample_axis_len(train_inputs, self.per_member, self.M, "train_inputs")
+            self.train_y = _check_targets(train_y, self.M, self.n_train, "train_y").to(self.device)
+            self.train = tuple(t.to(self.device) for t in train_inputs)
+        elif not callable(sampler):
+            raise InvalidParameterError("sampler must be callable as sampler(batch_size, generator).")
+
+    def error(self, held_out: tuple | None) -> np.ndarray:
+        """Normalized squared error per member on a held-out set (NaN without one)."""
+        if held_out is None:
+            return np.full(self.M, np.nan)
+        inputs, y, scale = held_out
+        return (_evaluate(self.model, inputs, y, self.per_member, self.M, self.device) / scale).cpu().numpy()
+
+    def record(self, at_step: int) -> None:
+        err, verr = self.error(self.test), self.error(self.val)
+        wl = (self.window_sum / self.window_n).cpu().numpy() if self.window_n else np.full(self.M, np.nan)
+        for m in range(self.M):
+            self.curves.append({"step": at_step, "member": m, "train_loss": float(wl[m]), "test_error": float(err[m]),
+                                "val_error": float(verr[m])})
+
+    def _batch(self) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        b = self.config.batch_size
+        if self.sampler is None:
+            idx = torch.randint(self.n_train, (b,), generator=self.gen).to(self.device)
+            return _take(self.train, idx, self.per_member), self.train_y.index_select(-1, idx)
+        xs, yb = self.sampler(b, self.gen)
+        xs = _as_inputs(xs, "sampler inputs")
+        return tuple(t.to(self.device) for t in xs), _check_targets(yb, self.M, b, "sampler targets").to(self.device)
+
+    def step(self, step: int) -> None:
+        """One mini-batch step of every active member; members whose loss or update is not finite freeze."""
+        xb, yb = self._batch()
+        for p in self.params:
+            p.grad = None
+        losses = _per_member_loss(self.model(*xb), yb, self.M, self.config.loss, self.config.huber_delta)
+        finite_loss = torch.isfinite(losses)
+        newly = self.active & ~finite_loss
+        torch.where(self.active & finite_loss, losses, torch.zeros_like(losses)).sum().backward()
+        newly |= self.opt.step(self.active & finite_loss)
+        if bool(newly.any()):
+            self.diverged |= newly
+            self.active &= ~newly
+            self.stopped_at[newly.cpu().numpy()] = step
+        self.window_sum += torch.where(self.active, losses.detach().double(), torch.zeros_like(self.window_sum))
+        self.window_n += 1
+
+    def close_window(self, step: int) -> None:
+        """At an evaluation: record the curves, apply early stopping on the training loss, reset the window."""
+        wl = self.window_sum / self.window_n
+        self.last_window = torch.where(self.active, wl, self.last_window)
+        self.record(step)
+        cfg = self.config
+        if cfg.patience is not None:
+            improved = wl < self.best_loss * (1 - cfg.min_delta)
+            self.best_loss = torch.where(self.active & improved, wl, self.best_loss)
+            self.bad_evals = torch.where(self.active & ~improved, self.bad_evals + 1, torch.zeros_like(self.bad_evals))
+            stop = self.active & (self.bad_evals >= cfg.patience)
+            if bool(stop.any()):
+                self.stopped_at[stop.cpu().numpy()] = step
+                self.active &= ~stop
+        self.window_sum.zero_()
+        self.window_n = 0
+
+    def result(self, step: int, seconds: float) -> TrainResult:
+        if self.sampler is None:
+            final_train = _evaluate(self.model, self.train, self.train_y, self.per_member, self.M, self.device).cpu().numpy()
+        else:
+            final_train = self.last_window.cpu().numpy()
+        self.stopped_at[self.stopped_at < 0] = step
+        cfg = asdict(self.config)
+        cfg["lr"] = self.lrs
+        return TrainResult(
+            test_error=self.error(self.test).astype(np.float64),
+            final_train_loss=np.asarray(final_train, dtype=np.float64),
+            diverged=self.diverged.cpu().numpy().astype(bool), curves=self.curves, steps_run=int(step),
+            seconds=seconds, stopped_at=self.stopped_at, config=cfg, val_error=self.error(self.val).astype(np.float64),
+        )
+
+
+def _ensemble_size(model: torch.nn.Module) -> int:
+    """M, the common leading axis of every trainable parameter."""
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise InvalidParameterError("model has no trainable parameters.")
@@ -345,125 +485,4 @@ def train_ensemble(
                 f"every parameter must have the ensemble axis first with the same size M; got shapes "
                 f"{[tuple(q.shape) for q in params]}."
             )
-    lrs = _expand_lr(config.lr, M)
-    device = resolve_device(config.device)
-    model.to(device)
-    params = [p for p in model.parameters() if p.requires_grad]
-
-    test_inputs = _as_inputs(test_inputs, "test_inputs")
-    n_test = _sample_axis_len(test_inputs, inputs_per_member, M, "test_inputs")
-    test_y = _check_targets(test_y, M, n_test, "test_y")
-    test_scale = _mean_square(test_y, M).to(device)
-    if bool((test_scale <= 0).any()):
-        raise InvalidParameterError("test_y has zero mean square; the normalized test error is undefined.")
-    if (val_inputs is None) != (val_y is None):
-        raise InvalidParameterError("give both val_inputs and val_y, or neither.")
-    if val_inputs is not None:
-        val_inputs = _as_inputs(val_inputs, "val_inputs")
-        val_y = _check_targets(val_y, M, _sample_axis_len(val_inputs, inputs_per_member, M, "val_inputs"), "val_y")
-        val_scale = _mean_square(val_y, M).to(device)
-        if bool((val_scale <= 0).any()):
-            raise InvalidParameterError("val_y has zero mean square; the normalized validation error is undefined.")
-
-    def val_errors() -> np.ndarray:
-        if val_inputs is None:
-            return np.full(M, np.nan)
-        return (_evaluate(model, val_inputs, val_y, inputs_per_member, M, device) / val_scale).cpu().numpy()
-
-    if sampler is None:
-        if train_inputs is None or train_y is None:
-            raise InvalidParameterError("give train_inputs and train_y, or a sampler.")
-        train_inputs = _as_inputs(train_inputs, "train_inputs")
-        n_train = _sample_axis_len(train_inputs, inputs_per_member, M, "train_inputs")
-        train_y = _check_targets(train_y, M, n_train, "train_y")
-        train_dev = tuple(t.to(device) for t in train_inputs)
-        train_y_dev = train_y.to(device)
-    elif not callable(sampler):
-        raise InvalidParameterError("sampler must be callable as sampler(batch_size, generator).")
-
-    gen = torch.Generator(device="cpu")
-    gen.manual_seed(int(config.seed))
-    opt = EnsembleOptimizer(params, lrs, config.optimizer, float(config.weight_decay))
-
-    active = torch.ones(M, dtype=torch.bool, device=device)
-    diverged = torch.zeros(M, dtype=torch.bool, device=device)
-    stopped_at = np.full(M, -1, dtype=np.int64)
-    best_loss = torch.full((M,), math.inf, dtype=torch.float64, device=device)
-    bad_evals = torch.zeros(M, dtype=torch.int64, device=device)
-    window_sum = torch.zeros(M, dtype=torch.float64, device=device)
-    window_n = 0
-    curves: list[dict[str, Any]] = []
-    last_window = torch.full((M,), math.nan, dtype=torch.float64, device=device)
-    step = 0
-
-    def record(at_step: int) -> None:
-        err = (_evaluate(model, test_inputs, test_y, inputs_per_member, M, device) / test_scale).cpu().numpy()
-        verr = val_errors()
-        wl = (window_sum / max(window_n, 1)).cpu().numpy() if window_n else np.full(M, np.nan)
-        for m in range(M):
-            curves.append({"step": at_step, "member": m, "train_loss": float(wl[m]), "test_error": float(err[m]),
-                           "val_error": float(verr[m])})
-
-    record(0)
-    for step in range(1, config.steps + 1):
-        if sampler is None:
-            idx = torch.randint(n_train, (config.batch_size,), generator=gen).to(device)
-            xb = _take(train_dev, idx, inputs_per_member)
-            yb = train_y_dev.index_select(-1, idx)
-        else:
-            xs, yb = sampler(config.batch_size, gen)
-            xs = _as_inputs(xs, "sampler inputs")
-            xb = tuple(t.to(device) for t in xs)
-            yb = _check_targets(yb, M, config.batch_size, "sampler targets").to(device)
-        for p in params:
-            p.grad = None
-        losses = _per_member_loss(model(*xb), yb, M, config.loss, config.huber_delta)
-        finite_loss = torch.isfinite(losses)
-        newly = active & ~finite_loss
-        total = torch.where(active & finite_loss, losses, torch.zeros_like(losses)).sum()
-        total.backward()
-        newly |= opt.step(active & finite_loss)
-        if bool(newly.any()):
-            diverged |= newly
-            active &= ~newly
-            stopped_at[newly.cpu().numpy()] = step
-        window_sum += torch.where(active, losses.detach().double(), torch.zeros_like(window_sum))
-        window_n += 1
-        if step % config.eval_every == 0 or step == config.steps:
-            last_window = torch.where(active, window_sum / window_n, last_window)
-            record(step)
-            if config.patience is not None:
-                wl = window_sum / window_n
-                improved = wl < best_loss * (1 - config.min_delta)
-                best_loss = torch.where(active & improved, wl, best_loss)
-                bad_evals = torch.where(active & ~improved, bad_evals + 1, torch.zeros_like(bad_evals))
-                stop = active & (bad_evals >= config.patience)
-                if bool(stop.any()):
-                    stopped_at[stop.cpu().numpy()] = step
-                    active &= ~stop
-            window_sum.zero_()
-            window_n = 0
-        if not bool(active.any()):
-            if step % config.eval_every != 0 and step != config.steps:
-                record(step)
-            break
-
-    test_err = (_evaluate(model, test_inputs, test_y, inputs_per_member, M, device) / test_scale).cpu().numpy()
-    if sampler is None:
-        final_train = _evaluate(model, train_dev, train_y_dev, inputs_per_member, M, device).cpu().numpy()
-    else:
-        final_train = last_window.cpu().numpy()
-    stopped_at[stopped_at < 0] = step
-    cfg = asdict(config)
-    cfg["lr"] = lrs
-    return TrainResult(
-        test_error=test_err.astype(np.float64),
-        final_train_loss=np.asarray(final_train, dtype=np.float64),
-        diverged=diverged.cpu().numpy().astype(bool),
-        curves=curves,
-        steps_run=int(step),
-        seconds=time.perf_counter() - t0,
-        stopped_at=stopped_at,
-        config=cfg,
-        val_error=val_errors().astype(np.float64),
-    )
+    return M
