@@ -302,3 +302,68 @@ def test_sample_learner_series_runs_the_sq_learner_beside_gd():
     with pytest.raises(InvalidParameterError, match="train_size must be > 0"):
         spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [4], "learner": "sq-polynomial",
                                          "train_size": 0}]))
+
+
+# ------------------------------------------------------------------------------ names, duplicates, quick
+@pytest.mark.parametrize("name", ["..", ".hidden", "a/b", "a\\b", "", "x..y", "-x", "a b", "x.", "../../etc", 7])
+def test_spec_name_must_be_a_plain_file_name(name):
+    with pytest.raises(InvalidParameterError, match="name must be a plain name") as info:
+        spec_from_dict(toy_spec(name=name))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("label", ["..", ".hidden", "a/b", "a\\b", "x..y", " a", "a ", "a\nb", "x" * 65, "a;b"])
+def test_series_label_has_no_path_syntax(label):
+    with pytest.raises(InvalidParameterError, match=r"series\[0\].label must be empty or a label"):
+        spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [2], "label": label}]))
+
+
+def test_display_labels_are_allowed_and_never_make_hidden_files():
+    labels = ["k=6, 4x data", "SQ learner", "a.b", "_x", "n (dense)"]
+    spec = spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [2], "label": lab} for lab in labels]))
+    ids = [c.chunk_id for c in expand(spec)]
+    assert all(not i.startswith(".") and "/" not in i and ".." not in i and " " not in i for i in ids)
+    assert [s.name for s in spec.series] == labels
+
+
+@pytest.mark.parametrize("over, match", [
+    ({"learner": {"lrs": [1e-2, 1e-2]}}, r"learner.lrs has repeated entries"),
+    ({"series": [{"task": "toy-parity", "values": [2], "roles": ["hard", "hard"]}]}, r"roles has repeated entries"),
+    ({"seeds": [1, 2, 1]}, r"seeds has repeated entries"),
+    ({"seeds": [-1]}, r"seeds == -1, must be an integer in \[0, 2\^63 - 1\]"),
+    ({"data_seed": 2**63}, r"data_seed == 9223372036854775808"),
+])
+def test_repeated_or_out_of_range_values_are_refused(over, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        spec_from_dict(toy_spec(**over))
+
+
+def test_the_quick_section_is_validated_on_every_load():
+    bad_quick = toy_spec(quick={"series": [{"task": "toy-parity", "values": [4, 4]}]})
+    for quick in (False, True):
+        with pytest.raises(InvalidParameterError, match=r"spec \[quick\]: series\[0\].values has repeated entries"):
+            spec_from_dict(bad_quick, quick=quick)
+    bad_full = toy_spec(learner={"steps": 0}, quick={"learner": {"steps": 5}})
+    with pytest.raises(InvalidParameterError, match=r"^spec: learner.steps == 0"):
+        spec_from_dict(bad_full, quick=True)  # the full variant is checked on a quick run too
+    spec_from_dict(toy_spec(), quick=False)
+
+
+def test_spec_imports_that_raise_name_the_file_and_line(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "user_mod_raises.py").write_text("x = 1\nraise RuntimeError('boom in user code')\n")
+    (tmp_path / "user_mod_exits.py").write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(InvalidParameterError, match=r"importing 'user_mod_raises' raised RuntimeError at "
+                                                    r".*user_mod_raises.py:2: boom in user code"):
+        spec_from_dict(toy_spec(imports=["user_mod_raises"]))
+    with pytest.raises(InvalidParameterError, match=r"importing 'user_mod_exits' raised SystemExit at .*:2"):
+        spec_from_dict(toy_spec(imports=["user_mod_exits"]))
+
+
+def test_a_spec_file_that_is_not_utf8_is_one_line(tmp_path):
+    bad = tmp_path / "latin.toml"
+    bad.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(SymhardError, match=r"not UTF-8 text \(byte 11\)"):
+        load_spec(bad)
+    with pytest.raises(InvalidParameterError, match="does not exist or is not a file"):
+        load_spec(tmp_path)  # a folder

@@ -233,6 +233,23 @@ def test_an_unrecorded_chunk_of_this_spec_is_pending_never_read_and_recomputed(f
     assert s.ran == 1 and _same_table(read_runs(out), ref)
 
 
+def test_an_interrupt_keeps_the_committed_chunks_and_releases_the_folder(tmp_path):
+    spec = tiny_spec()
+    out = tmp_path / "toy"
+    seen = []
+
+    def ctrl_c_after_two(res):
+        seen.append(res.chunk_id)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_spec(spec, out_dir=out, progress=False, on_chunk=ctrl_c_after_two)
+    assert sorted(_manifest(out)["chunks"]) == sorted(seen) and check_store(out).problems == []
+    s = run_spec(spec, out_dir=out, progress=False)  # the lock was released, the folder resumes
+    assert (s.skipped, s.ran) == (2, 4) and read_runs(out).num_rows == 24
+
+
 def test_a_second_writer_is_locked_out(folder):
     spec, out = folder
     first = ResultStore(out)
@@ -242,7 +259,10 @@ def test_a_second_writer_is_locked_out(folder):
             ResultStore(out).open(spec)
     finally:
         first.close()
-    ResultStore(out).open(spec)  # released
+    with ResultStore(out) as again:  # released
+        again.open(spec)
+    ResultStore(out).open(spec)  # a store dropped without close() releases its lock too
+    ResultStore(out).open(spec)
 
 
 # ------------------------------------------------------------------------------ crash at every commit point

@@ -26,7 +26,7 @@ Limits: ``threads`` and ``workers`` may not exceed the CPUs this process may use
 (:func:`available_cpus`); a larger value is refused with one line, before anything runs.
 
 Process lifetime (``process`` executor): a worker dies with its driver. On Linux each worker
-asks the kernel for SIGKILL when its parent dies (``prctl(PR_SET_DEATHSIG)``); everywhere, a
+asks the kernel for SIGKILL when its parent dies (``prctl(PR_SET_PDEATHSIG)``); everywhere, a
 daemon thread in each worker waits on the parent's process sentinel and exits the worker when
 it fires. Workers ignore SIGINT: a Ctrl-C reaches the driver, which stops submitting, terminates
 its workers and lets the interrupt propagate (the store keeps every chunk committed so far).
@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sys
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterator, Sequence
 

@@ -376,9 +376,19 @@ class ResultStore:
 
     def close(self) -> None:
         """Release the folder's lock (the operating system also releases it when the process dies)."""
-        if self._lock_fd is not None:
-            os.close(self._lock_fd)
+        fd = getattr(self, "_lock_fd", None)
+        if fd is not None:
             self._lock_fd = None
+            os.close(fd)
+
+    def __enter__(self) -> "ResultStore":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        self.close()
 
     def finished(self) -> set[str]:
         """Chunk ids the manifest records (all verified by :meth:`open`)."""
