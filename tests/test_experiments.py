@@ -1,5 +1,6 @@
-"""Tests of the experiment machinery: specs, sweep expansion, store, resume after kill -9,
-executors (process pool, local 2-CPU Ray), the CLI and the report. Uses the tiny task of
+"""Tests of the experiment machinery: specs, sweep expansion, store, executors (process pool, local
+2-CPU Ray), the CLI and the report (resume after SIGKILL and the store's integrity checks are in
+tests/test_store*.py). Uses the tiny task of
 tests/toy_tasks.py (sparse parities on {±1}^n) so that every chunk takes well under a second."""
 
 from __future__ import annotations
@@ -7,10 +8,8 @@ from __future__ import annotations
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +21,7 @@ from symhard.errors import InvalidParameterError, SymhardError
 from symhard.experiments.executors import execute
 from symhard.experiments.runner import run_spec
 from symhard.experiments.spec import builtin_spec_names, load_spec, spec_from_dict
-from symhard.experiments.store import RUN_SCHEMA, ResultStore, read_curves, read_runs
+from symhard.experiments.store import RUN_SCHEMA, ResultStore, StoreIntegrityError, read_curves, read_runs
 from symhard.experiments.sweep import expand, run_chunk
 
 TESTS = Path(__file__).resolve().parent
@@ -63,7 +62,9 @@ def test_sweep_expansion():
     ]))
     chunks = expand(spec)
     assert len(chunks) == 3 * 2 + 1
-    assert [c.chunk_id for c in chunks[:3]] == ["a__hard__2", "a__control__2", "a__hard__4"]
+    h = spec.hash()
+    assert len(h) == 16 and [c.chunk_id for c in chunks[:3]] == [f"{h}__a__hard__2", f"{h}__a__control__2",
+                                                                  f"{h}__a__hard__4"]
     assert len({c.chunk_id for c in chunks}) == len(chunks)
     assert all(c.members == 2 * 2 for c in chunks)
     # the random streams depend on (series, value) only: hard and control share inputs and init
@@ -85,9 +86,9 @@ def test_sweep_expansion():
         ({"series": [{"task": "toy-parity", "values": []}]}, r"series\[0\].values must be a non-empty list"),
         ({"series": []}, r"series must be a non-empty list"),
         ({"seeds": []}, r"seeds must be a non-empty list"),
-        ({"test_size": -5}, r"test_size == -5, must be an integer >= 1"),
-        ({"learner": {"steps": -1}}, r"learner.steps == -1, must be an integer >= 1"),
-        ({"learner": {"train_size": -10}}, r"learner.train_size == -10, must be an integer >= 0"),
+        ({"test_size": -5}, r"test_size == -5, must be an integer in \[1, 2\^63 - 1\]"),
+        ({"learner": {"steps": -1}}, r"learner.steps == -1, must be an integer in \[1, 2\^63 - 1\]"),
+        ({"learner": {"train_size": -10}}, r"learner.train_size == -10, must be an integer in \[0, 2\^63 - 1\]"),
         ({"learner": {"lrs": [0.1, -0.2]}}, r"learner.lrs must be a finite number > 0"),
         ({"learner": {"optimizer": "lbfgs"}}, r"learner.optimizer == 'lbfgs'; allowed: adam, sgd"),
         ({"series": [{"task": "toy-parity", "values": [2], "roles": ["easy"]}]}, r"roles has 'easy'; allowed: hard, control"),
@@ -164,6 +165,8 @@ def test_store_schema_and_contents(tmp_path):
     curves = read_curves(tmp_path / "toy").to_pydict()
     assert sorted(set(curves["step"])) == [0, 20, 40, 60]
     assert len(curves["step"]) == 6 * 4 * 4
+    # every run row names its chunk, whose id begins with the spec hash
+    assert all(c.startswith(spec.hash() + "__") for c in d["chunk_id"])
     # degree-1 control is learned, the n=6 parity (degree 3) is not at this budget
     best = {}
     for role, v, e in zip(d["role"], d["param_value"], d["test_error"]):
@@ -175,63 +178,20 @@ def test_store_schema_and_contents(tmp_path):
     assert len(df) == runs.num_rows
     manifest = json.loads((tmp_path / "toy" / "manifest.json").read_text())
     assert manifest["spec_hash"] == spec.hash() and "torch" in manifest["versions"]
-    assert "git_commit" in manifest
+    assert "git_commit" in manifest and len(manifest["chunks"]) == 6
 
 
 def test_store_refuses_other_spec_and_cleans_temporaries(tmp_path):
-    spec = spec_from_dict(toy_spec())
+    spec = spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [2], "roles": ["hard"]}]))
+    run_spec(spec, out_dir=tmp_path / "toy", progress=False)
     store = ResultStore(tmp_path / "toy")
-    store.open(spec)
     (store.runs_dir / ".x.parquet.tmp-123").write_bytes(b"partial")
     store.open(spec)
+    store.close()
     assert not list(store.runs_dir.glob(".*"))
     other = spec_from_dict(toy_spec(seeds=[5]))
-    with pytest.raises(InvalidParameterError, match="holds results of a different spec"):
+    with pytest.raises(StoreIntegrityError, match="holds results of another spec"):
         store.open(other)
-
-
-_KILL_SCRIPT = """
-import sys, time
-sys.path.insert(0, {tests!r})
-import toy_tasks
-from symhard.experiments.runner import run_spec
-from symhard.experiments.spec import spec_from_dict
-from test_experiments import toy_spec
-spec = spec_from_dict(toy_spec(learner={learner!r}))
-run_spec(spec, out_dir={out!r}, progress=False)
-"""
-
-
-def test_resume_after_kill(tmp_path):
-    learner = {"lrs": [1e-2, 3e-3], "width": 16, "batch_size": 32, "steps": 150, "train_size": 500, "eval_every": 50}
-    spec = spec_from_dict(toy_spec(learner=learner))
-    ref = run_spec(spec, out_dir=tmp_path / "ref", progress=False)
-    out = tmp_path / "killed"
-    script = _KILL_SCRIPT.format(tests=str(TESTS), learner=learner, out=str(out))
-    proc = subprocess.Popen([sys.executable, "-c", script], cwd=tmp_path)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        n_done = len(list((out / "runs").glob("*.parquet"))) if (out / "runs").exists() else 0
-        if n_done >= 2:
-            break
-        if proc.poll() is not None:
-            break
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    finished = len(list((out / "runs").glob("*.parquet")))
-    assert 0 < finished < 6, f"the kill should land mid-sweep, {finished} chunks were finished"
-    # simulate a kill during a write as well: a stale temporary and a curves file without runs file
-    (out / "runs" / ".toy-parity__hard__6.parquet.tmp-99999").write_bytes(b"half a file")
-    second = run_spec(spec, out_dir=out, progress=False)
-    assert second.skipped == finished and second.ran == 6 - finished
-    keys, a = _rows(read_runs(tmp_path / "ref"))
-    _, b = _rows(read_runs(out))
-    assert len(a) == len(b) == 24 and a == b  # none lost, none duplicated, same numbers
-    _, ca = _rows(read_curves(tmp_path / "ref"))
-    _, cb = _rows(read_curves(out))
-    assert ca == cb
-    assert not list((out / "runs").glob(".*"))
 
 
 def test_chunk_is_deterministic_and_independent_of_neighbours():
@@ -243,7 +203,9 @@ def test_chunk_is_deterministic_and_independent_of_neighbours():
     # the same setting inside a spec with other values and seeds order gives the same numbers
     spec2 = spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [4], "roles": ["control"]}]))
     c = run_chunk(expand(spec2)[0])
-    assert c.chunk_id == a.chunk_id and c.runs["test_error"] == a.runs["test_error"]
+    assert c.runs["test_error"] == a.runs["test_error"]
+    # ... but the two specs differ, and so do the chunk ids (they carry the spec hash)
+    assert c.chunk_id != a.chunk_id and c.chunk_id.partition("__")[2] == a.chunk_id.partition("__")[2]
 
 
 def test_process_and_ray_executors_match_serial():
@@ -340,3 +302,68 @@ def test_sample_learner_series_runs_the_sq_learner_beside_gd():
     with pytest.raises(InvalidParameterError, match="train_size must be > 0"):
         spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [4], "learner": "sq-polynomial",
                                          "train_size": 0}]))
+
+
+# ------------------------------------------------------------------------------ names, duplicates, quick
+@pytest.mark.parametrize("name", ["..", ".hidden", "a/b", "a\\b", "", "x..y", "-x", "a b", "x.", "../../etc", 7])
+def test_spec_name_must_be_a_plain_file_name(name):
+    with pytest.raises(InvalidParameterError, match="name must be a plain name") as info:
+        spec_from_dict(toy_spec(name=name))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("label", ["..", ".hidden", "a/b", "a\\b", "x..y", " a", "a ", "a\nb", "x" * 65, "a;b"])
+def test_series_label_has_no_path_syntax(label):
+    with pytest.raises(InvalidParameterError, match=r"series\[0\].label must be empty or a label"):
+        spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [2], "label": label}]))
+
+
+def test_display_labels_are_allowed_and_never_make_hidden_files():
+    labels = ["k=6, 4x data", "SQ learner", "a.b", "_x", "n (dense)"]
+    spec = spec_from_dict(toy_spec(series=[{"task": "toy-parity", "values": [2], "label": lab} for lab in labels]))
+    ids = [c.chunk_id for c in expand(spec)]
+    assert all(not i.startswith(".") and "/" not in i and ".." not in i and " " not in i for i in ids)
+    assert [s.name for s in spec.series] == labels
+
+
+@pytest.mark.parametrize("over, match", [
+    ({"learner": {"lrs": [1e-2, 1e-2]}}, r"learner.lrs has repeated entries"),
+    ({"series": [{"task": "toy-parity", "values": [2], "roles": ["hard", "hard"]}]}, r"roles has repeated entries"),
+    ({"seeds": [1, 2, 1]}, r"seeds has repeated entries"),
+    ({"seeds": [-1]}, r"seeds == -1, must be an integer in \[0, 2\^63 - 1\]"),
+    ({"data_seed": 2**63}, r"data_seed == 9223372036854775808"),
+])
+def test_repeated_or_out_of_range_values_are_refused(over, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        spec_from_dict(toy_spec(**over))
+
+
+def test_the_quick_section_is_validated_on_every_load():
+    bad_quick = toy_spec(quick={"series": [{"task": "toy-parity", "values": [4, 4]}]})
+    for quick in (False, True):
+        with pytest.raises(InvalidParameterError, match=r"spec \[quick\]: series\[0\].values has repeated entries"):
+            spec_from_dict(bad_quick, quick=quick)
+    bad_full = toy_spec(learner={"steps": 0}, quick={"learner": {"steps": 5}})
+    with pytest.raises(InvalidParameterError, match=r"^spec: learner.steps == 0"):
+        spec_from_dict(bad_full, quick=True)  # the full variant is checked on a quick run too
+    spec_from_dict(toy_spec(), quick=False)
+
+
+def test_spec_imports_that_raise_name_the_file_and_line(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(str(tmp_path))
+    (tmp_path / "user_mod_raises.py").write_text("x = 1\nraise RuntimeError('boom in user code')\n")
+    (tmp_path / "user_mod_exits.py").write_text("import sys\nsys.exit(3)\n")
+    with pytest.raises(InvalidParameterError, match=r"importing 'user_mod_raises' raised RuntimeError at "
+                                                    r".*user_mod_raises.py:2: boom in user code"):
+        spec_from_dict(toy_spec(imports=["user_mod_raises"]))
+    with pytest.raises(InvalidParameterError, match=r"importing 'user_mod_exits' raised SystemExit at .*:2"):
+        spec_from_dict(toy_spec(imports=["user_mod_exits"]))
+
+
+def test_a_spec_file_that_is_not_utf8_is_one_line(tmp_path):
+    bad = tmp_path / "latin.toml"
+    bad.write_bytes('name = "caf\xe9"\n'.encode("latin-1"))
+    with pytest.raises(SymhardError, match=r"not UTF-8 text \(byte 11\)"):
+        load_spec(bad)
+    with pytest.raises(InvalidParameterError, match="does not exist or is not a file"):
+        load_spec(tmp_path)  # a folder

@@ -1,9 +1,18 @@
 """The ``symhard`` command line (typer).
 
 Commands live in modules ``symhard/cli/cmd_*.py``; each defines ``register(app, check_app)``
-and is discovered automatically, so a new command is a new module. :func:`main` turns every
-:class:`~symhard.errors.SymhardError` and every usage error into one line on stderr and exit
-status 2.
+and is discovered automatically, so a new command is a new module.
+
+Exit statuses of :func:`main` (see ``docs/reliability.md``):
+
+* 0: success;
+* 2: a :class:`~symhard.errors.SymhardError` (bad input, a results folder that fails its check)
+  or a usage error, printed as one line ``symhard: error: ...``;
+* 1: any other exception, which is a bug: one line says so and where to report it;
+* 130: interrupted (Ctrl-C).
+
+No traceback is printed unless the global option ``--debug`` is given
+(``symhard --debug run ...``); then the full traceback precedes the one-line message.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sys
+import traceback
 
 import typer
 
@@ -21,6 +31,15 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from ..errors import SymhardError
 from ._generated import LazyFamilyGroup
+
+#: Where a user reports a bug (the section of docs/reliability.md that says what to include).
+BUG_REPORT = "the issue tracker of the symhard repository (see docs/reliability.md, 'Reporting a bug')"
+_STATE = {"debug": False, "interrupt_note": ""}
+
+
+def note_interrupt(text: str) -> None:
+    """A command's last word on Ctrl-C (e.g. how to resume), printed by :func:`main` on the same line."""
+    _STATE["interrupt_note"] = text
 
 app = typer.Typer(
     name="symhard",
@@ -51,8 +70,10 @@ def _print_version(value: bool) -> None:
 def _main_options(
     version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
                                  help="Print the version and exit."),
+    debug: bool = typer.Option(False, "--debug", help="Print the full traceback of any error (give it before the command)."),
 ) -> None:
     """Hard function classes, SQ/CSQ lower bounds and experiments for learning under symmetries."""
+    _STATE["debug"] = debug
 
 
 def _register_commands() -> None:
@@ -67,29 +88,43 @@ def _register_commands() -> None:
 _register_commands()
 
 
-def _one_line(text: str) -> str:
+def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
 
+def _fail(message: str, status: int, err: BaseException | None = None) -> None:
+    if err is not None and _STATE["debug"]:
+        traceback.print_exception(err, file=sys.stderr)
+    print(message, file=sys.stderr, flush=True)
+    sys.exit(status)
+
+
+def _interrupted() -> None:
+    note = _STATE["interrupt_note"]
+    _fail("symhard: interrupted" + (f"; {note}." if note else "."), 130)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the ``symhard`` console script."""
+    """Entry point of the ``symhard`` console script (exit statuses: see the module docstring)."""
+    _STATE.update(debug="--debug" in (sys.argv[1:] if argv is None else argv)[:1], interrupt_note="")
     try:
         rv = app(args=argv, standalone_mode=False, prog_name="symhard")
     except SymhardError as err:
-        print(f"symhard: error: {_one_line(err)}", file=sys.stderr)
-        sys.exit(2)
+        _fail(f"symhard: error: {_one_line(err)}", 2, err)
     except _click_exc.NoArgsIsHelpError as err:
         print(err.format_message())
         return
     except _click_exc.UsageError as err:
         where = f" (see 'symhard {err.ctx.command_path.partition(' ')[2]} --help')".replace("  ", " ") if err.ctx else ""
-        print(f"symhard: error: {_one_line(err.format_message())}{where}", file=sys.stderr)
-        sys.exit(2)
-    except _click_exc.Abort:
-        print("symhard: aborted", file=sys.stderr)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        print("symhard: interrupted", file=sys.stderr)
-        sys.exit(130)
+        _fail(f"symhard: error: {_one_line(err.format_message())}{where}", 2, err)
+    except _click_exc.ClickException as err:  # e.g. a file argument that cannot be opened
+        _fail(f"symhard: error: {_one_line(err.format_message())}", 2, err)
+    except (KeyboardInterrupt, typer.Abort):
+        _interrupted()
+    except Exception as err:  # noqa: BLE001 - the last line of defence: a bug, said plainly
+        _fail(f"symhard: internal error ({type(err).__name__}: {_one_line(err)[:300]}); this is a bug, please report "
+              f"it at {BUG_REPORT}, with the output of the same command run as 'symhard --debug ...'.", 1, err)
+    if rv == 130:  # typer turns a KeyboardInterrupt inside a command into exit code 130
+        _interrupted()
     if isinstance(rv, int) and rv:
         sys.exit(rv)

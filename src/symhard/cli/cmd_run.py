@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
@@ -22,8 +23,6 @@ def print_summary(summary, as_json: bool) -> None:
     if as_json:
         print_json(summary.to_dict())
         return
-    import sys
-
     from rich.console import Console
     from rich.table import Table
 
@@ -49,17 +48,38 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         executor: str = typer.Option("serial", "--executor", help="serial | process | ray."),
         address: str = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster); without it Ray starts locally."),
         device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda."),
-        workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores."),
-        threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per chunk (1 is fastest for these small ensembles)."),
+        workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores, at most the CPU count."),
+        threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per chunk (1 is fastest for these small ensembles); at most the CPU count."),
+        repair: bool = typer.Option(False, "--repair", help="Move files that fail the folder's integrity check into <folder>/quarantine/ and recompute exactly what is missing."),
+        force: bool = typer.Option(False, "--force", help="Move every result of the folder into <folder>/quarantine/ and recompute everything."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
-        """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates."""
+        """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates.
+
+        Resumable and idempotent: a rerun verifies the folder (checksums in its manifest) and
+        computes only the chunks it lacks. Ctrl-C stops cleanly; rerun the same command to resume.
+        """
         from ..experiments.runner import default_out_dir, run_spec
         from ..experiments.spec import load_spec
+        from ..experiments.store import read_manifest
 
         spec_obj = load_spec(spec, quick=quick)
-        summary = run_spec(spec_obj, out_dir=default_out_dir(spec_obj, out), executor=executor, device=device,
-                           workers=workers, address=address, threads=threads, progress=not as_json)
+        folder = default_out_dir(spec_obj, out)
+        try:
+            summary = run_spec(spec_obj, out_dir=folder, executor=executor, device=device, workers=workers,
+                               address=address, threads=threads, progress=not as_json, repair=repair, force=force)
+        except KeyboardInterrupt:
+            from . import note_interrupt
+
+            try:
+                kept = len(read_manifest(folder)["chunks"])
+            except Exception:  # noqa: BLE001 - the note is a courtesy; the interrupt must go on
+                kept = None
+            if kept is not None:
+                note_interrupt(f"{kept} finished chunk(s) are saved in {folder}; rerun the same command to resume")
+            raise
+        for q in summary.quarantined:
+            print(f"symhard: moved files that failed the integrity check (or --force) aside into {q}", file=sys.stderr)
         print_summary(summary, as_json)
 
     @app.command("report")

@@ -1,24 +1,30 @@
-"""Run a spec end to end: expand, skip finished chunks, execute, store, summarize.
+"""Run a spec end to end: validate, expand, check the folder, execute, store, summarize.
 
-:func:`run_spec` is what ``symhard run SPEC`` calls. It is resumable: rerunning it on the same
-folder skips every chunk whose runs file exists, so a sweep that was killed (``kill -9``
-included) and rerun ends with exactly the rows of an uninterrupted run (see
-:mod:`symhard.experiments.store`).
+:func:`run_spec` is what ``symhard run SPEC`` calls. Everything that can be checked is checked
+before the first byte is written: the spec (both its full and its ``[quick]`` variant), the
+executor arguments, the device, the chunk ids and the output folder. A failed validation leaves
+no trace on disk.
+
+It is resumable and idempotent: rerunning it on the same folder skips every chunk the manifest
+records (after verifying its checksums), so a sweep that was killed (SIGKILL or Ctrl-C) and
+rerun ends with exactly the rows of an uninterrupted run, and rerunning a finished sweep
+computes and writes nothing (see :mod:`symhard.experiments.store`).
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
+from contextlib import closing
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
-from .executors import execute
+from .executors import check_executor, execute
 from .spec import ExperimentSpec, load_spec
-from .store import ResultStore, read_runs
+from .store import ResultStore, check_output_dir, read_runs
 from .sweep import ChunkResult, expand
 
 __all__ = ["RunSummary", "run_spec", "default_out_dir", "summarize_runs"]
@@ -43,11 +49,13 @@ class RunSummary:
     ran: int
     seconds: float
     table: list[dict[str, Any]]
+    quarantined: list[Path] = field(default_factory=list)  # where --repair / --force moved files aside
 
     def to_dict(self) -> dict[str, Any]:
         return {"spec": self.spec, "out_dir": str(self.out_dir), "runs": str(self.out_dir / "runs"),
                 "curves": str(self.out_dir / "curves"), "spec_hash": self.spec_hash, "chunks": self.chunks,
-                "skipped": self.skipped, "ran": self.ran, "seconds": round(self.seconds, 2), "summary": self.table}
+                "skipped": self.skipped, "ran": self.ran, "seconds": round(self.seconds, 2),
+                "quarantined": [str(q) for q in self.quarantined], "summary": self.table}
 
 
 def summarize_runs(table: Any, threshold: float = 0.1) -> list[dict[str, Any]]:
@@ -125,6 +133,8 @@ def run_spec(
     threads: int = 1,
     progress: bool = True,
     on_chunk: Callable[[ChunkResult], None] | None = None,
+    repair: bool = False,
+    force: bool = False,
 ) -> RunSummary:
     """Run every unfinished chunk of ``spec`` and return a :class:`RunSummary`.
 
@@ -136,32 +146,53 @@ def run_spec(
     executor : ``"serial"``, ``"process"`` or ``"ray"``; device: ``"cpu"``, ``"cuda"`` or ``"auto"``
     workers : processes / local Ray CPUs (default: all cores); address: Ray cluster address
     threads : torch threads per chunk (default 1; see :mod:`symhard.experiments.executors`)
+    repair : move files that fail the folder's integrity check aside and recompute their chunks
+    force : move every result of the folder aside and recompute everything
+
+    Raises :class:`~symhard.errors.InvalidParameterError` (nothing written) for a bad spec or
+    argument, :class:`~symhard.experiments.store.StoreIntegrityError` for a folder that fails its
+    check without ``repair``/``force``. ``KeyboardInterrupt`` stops the workers and propagates;
+    every chunk committed before it stays, and a rerun resumes.
     """
+    from ..errors import InvalidParameterError
     from ..learners.gd import resolve_device
 
     t0 = time.perf_counter()
-    if isinstance(spec, ExperimentSpec):
-        spec_obj = spec.validate()
-    else:
-        spec_obj = load_spec(spec, quick=quick)
+    spec_obj = spec.validate() if isinstance(spec, ExperimentSpec) else load_spec(spec, quick=quick)
+    if repair and force:
+        raise InvalidParameterError("--repair and --force exclude each other: --force already recomputes everything.")
+    check_executor(executor, workers=workers, threads=threads, address=address)
     resolve_device(device)
-    out = Path(out_dir) if out_dir is not None else default_out_dir(spec_obj)
-    store = ResultStore(out)
-    store.open(spec_obj, device=device)
     chunks = expand(spec_obj)
-    done = store.finished()
-    todo = [c for c in chunks if c.chunk_id not in done]
-    bar = _Progress(len(todo), spec_obj.name, progress)
+    out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
+    store = ResultStore(out)
+    store.open(spec_obj, device=device, repair=repair, force=force)  # the first write
     try:
-        for res in execute(todo, executor=executor, device=device, workers=workers, address=address, threads=threads,
-                           imports=spec_obj.imports, sys_path=[p for p in sys.path if p]):
-            store.write(res)
-            bar.advance(res)
-            if on_chunk is not None:
-                on_chunk(res)
+        done = store.finished()
+        todo = [c for c in chunks if c.chunk_id not in done]
+        _execute_into(store, todo, spec_obj, progress, on_chunk,
+                      dict(executor=executor, device=device, workers=workers, address=address, threads=threads))
     finally:
-        bar.close()
+        store.close()
     table = read_runs(out)
     return RunSummary(spec=spec_obj.name, out_dir=out, spec_hash=spec_obj.hash(), chunks=len(chunks),
                       skipped=len(chunks) - len(todo), ran=len(todo), seconds=time.perf_counter() - t0,
-                      table=summarize_runs(table, spec_obj.success_threshold))
+                      table=summarize_runs(table, spec_obj.success_threshold), quarantined=store.quarantined)
+
+
+def _execute_into(store: ResultStore, todo: list, spec: ExperimentSpec, progress: bool,
+                  on_chunk: Callable[[ChunkResult], None] | None, options: dict[str, Any]) -> None:
+    """Run ``todo`` and commit each result as it arrives; the executor is closed on any exit."""
+    if not todo:
+        return
+    rows = {c.chunk_id: c.expected_rows for c in todo}
+    bar = _Progress(len(todo), spec.name, progress)
+    try:
+        with closing(execute(todo, imports=spec.imports, sys_path=[p for p in sys.path if p], **options)) as results:
+            for res in results:
+                store.write(res, expected_rows=rows.get(res.chunk_id))
+                bar.advance(res)
+                if on_chunk is not None:
+                    on_chunk(res)
+    finally:
+        bar.close()

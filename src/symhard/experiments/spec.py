@@ -37,10 +37,15 @@ A spec is a TOML file (or the equivalent :class:`ExperimentSpec` dataclass)::
     learner = { steps = 600 }
     # a [[quick.series]] list replaces the series list as a whole
 
-Validation is strict: an unknown key, an unknown task or role, an empty grid or a negative size
-raises :class:`~symhard.errors.InvalidParameterError` with one line naming the key and the allowed
-values. The built-in specs live in ``symhard/experiments/specs/*.toml`` and are addressed by name
-(``symhard run gnn-features``).
+Validation is strict and whole: an unknown key, an unknown task or role, an empty grid, a negative
+size, a repeated sweep value, seed, lr or role, an integer outside ``[0, 2^63 - 1]`` (the store's
+int64), a spec name that is not a plain file name (letters, digits, ``-``, ``_``, single ``.``
+inside; it names the results folder) or a series label with path syntax (``/``, backslash, ``..``, a
+leading dot) raises :class:`~symhard.errors.InvalidParameterError` with one line naming the key
+and what is allowed. The ``[quick]`` variant is validated on every load, with or without
+``--quick``. A module in ``imports`` is user code: whatever it raises becomes one such line naming
+its file and line. The built-in specs live in ``symhard/experiments/specs/*.toml`` and are
+addressed by name (``symhard run gnn-features``).
 """
 
 from __future__ import annotations
@@ -50,7 +55,9 @@ import hashlib
 import importlib
 import json
 import numbers
+import re
 import tomllib
+import traceback
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -66,6 +73,8 @@ __all__ = [
     "spec_from_dict",
     "builtin_spec_names",
     "spec_hash",
+    "check_plain_name",
+    "INT_MAX",
 ]
 
 ROLES = ("hard", "control")
@@ -150,13 +159,45 @@ class ExperimentSpec:
         return self
 
 
-def spec_hash(spec: ExperimentSpec) -> str:
-    """SHA-256 (first 16 hex digits) of the canonical JSON of the resolved spec."""
-    blob = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"))
+def spec_hash(spec: ExperimentSpec | dict[str, Any]) -> str:
+    """SHA-256 (first 16 hex digits) of the canonical JSON of the resolved spec.
+
+    ``spec`` may also be the mapping :meth:`ExperimentSpec.to_dict` returns (as a store's
+    manifest records it), so that a manifest can be checked against its own hash.
+    """
+    d = spec.to_dict() if isinstance(spec, ExperimentSpec) else spec
+    blob = json.dumps(d, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
 # ------------------------------------------------------------------------------ validation
+#: Largest integer the store can hold (its integer columns are int64).
+INT_MAX = 2**63 - 1
+#: A spec name is a plain file name: it becomes the results folder ``<out>/<name>[-quick]``.
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*")
+#: A series label is shown in the report; it may hold spaces and ``=,+()`` but no path syntax.
+_LABEL = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_ .,=+()-]*")
+_NAME_RULE = "letters, digits, '-', '_' and single '.' inside (no path separators, no '..', no leading dot)"
+_LABEL_RULE = "letters, digits, spaces and - _ . , = + ( ) (no path separators, no '..', no leading dot or space)"
+
+
+def check_plain_name(name: Any, key: str, source: str, max_len: int = 100) -> str:
+    """Return ``name`` if it is a plain name (see ``_PLAIN_NAME``), else raise one line."""
+    if not isinstance(name, str) or len(name) > max_len or not _PLAIN_NAME.fullmatch(name):
+        raise InvalidParameterError(f"{source}: {key} must be a plain name of at most {max_len} characters: "
+                                    f"{_NAME_RULE}; got {name!r}.")
+    return name
+
+
+def _check_label(label: Any, key: str, source: str) -> str:
+    ok = isinstance(label, str) and (label == "" or (len(label) <= 64 and _LABEL.fullmatch(label) is not None
+                                                     and ".." not in label and label == label.rstrip()))
+    if not ok:
+        raise InvalidParameterError(f"{source}: {key} must be empty or a label of at most 64 characters: "
+                                    f"{_LABEL_RULE}; got {label!r}.")
+    return label
+
+
 def _unknown(keys: Any, allowed: tuple[str, ...], where: str, source: str) -> None:
     for k in keys:
         if k not in allowed:
@@ -164,10 +205,8 @@ def _unknown(keys: Any, allowed: tuple[str, ...], where: str, source: str) -> No
 
 
 def _int(v: Any, key: str, source: str, min_value: int) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise InvalidParameterError(f"{source}: {key} must be an integer >= {min_value}; got {v!r}.")
-    if v < min_value:
-        raise InvalidParameterError(f"{source}: {key} == {v}, must be an integer >= {min_value}.")
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not min_value <= v <= INT_MAX:
+        raise InvalidParameterError(f"{source}: {key} == {v!r}, must be an integer in [{min_value}, 2^63 - 1].")
     return int(v)
 
 
@@ -179,13 +218,17 @@ def _pos_float(v: Any, key: str, source: str, allow_zero: bool = False) -> float
     return float(v)
 
 
+def _unique(out: tuple, key: str, source: str) -> tuple:
+    if len(set(out)) != len(out):
+        raise InvalidParameterError(f"{source}: {key} has repeated entries {list(out)}; give each value once "
+                                    "(a repeated value would double its rows).")
+    return out
+
+
 def _int_list(v: Any, key: str, source: str, min_value: int) -> tuple[int, ...]:
     if not isinstance(v, list) or not v:
         raise InvalidParameterError(f"{source}: {key} must be a non-empty list of integers >= {min_value}; got {v!r}.")
-    out = tuple(_int(x, key, source, min_value) for x in v)
-    if len(set(out)) != len(out):
-        raise InvalidParameterError(f"{source}: {key} has repeated entries {list(out)}; each value once.")
-    return out
+    return _unique(tuple(_int(x, key, source, min_value) for x in v), key, source)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +246,8 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
     """Validate a spec mapping (the parsed TOML) and build the :class:`ExperimentSpec`.
 
     With ``quick`` the ``[quick]`` table is merged over the rest first (tables merge key by key,
-    lists and values replace).
+    lists and values replace). Both variants are validated whatever ``quick`` says, so a broken
+    ``[quick]`` section is reported on a full run too (and the other way round).
     """
     if not isinstance(data, dict):
         raise InvalidParameterError(f"{source}: a spec must be a table (mapping), not {type(data).__name__}.")
@@ -212,13 +256,17 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
     if not isinstance(quick_over, dict):
         raise InvalidParameterError(f"{source}: quick must be a table of overrides.")
     _unknown(quick_over, tuple(k for k in _TOP_KEYS if k != "quick"), "quick.", source)
-    data = {k: v for k, v in data.items() if k != "quick"}
-    if quick:
-        data = _merge(data, quick_over)
+    base = {k: v for k, v in data.items() if k != "quick"}
+    full = _build(base, source, check_tasks, quick=False)
+    if not quick_over and not quick:
+        return full
+    fast = _build(_merge(base, quick_over), f"{source} [quick]", check_tasks, quick=True)
+    return fast if quick else full
 
-    name = data.get("name")
-    if not isinstance(name, str) or not name or any(c in name for c in "/\\ \t"):
-        raise InvalidParameterError(f"{source}: name must be a non-empty string without slashes or spaces; got {name!r}.")
+
+def _build(data: dict[str, Any], source: str, check_tasks: bool, quick: bool) -> ExperimentSpec:
+    """One resolved variant (full, or quick already merged) of a spec mapping."""
+    name = check_plain_name(data.get("name"), "name", source)
     description = data.get("description", "")
     if not isinstance(description, str):
         raise InvalidParameterError(f"{source}: description must be a string.")
@@ -226,16 +274,31 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
     if not isinstance(imports, list) or not all(isinstance(m, str) and m for m in imports):
         raise InvalidParameterError(f"{source}: imports must be a list of module names; got {imports!r}.")
     for mod in imports:
-        try:
-            importlib.import_module(mod)
-        except ImportError as err:
-            raise InvalidParameterError(f"{source}: imports: cannot import module {mod!r} ({err}).") from None
-    seeds = _int_list(data.get("seeds", [0, 1, 2]), "seeds", source, 0)
-    test_size = _int(data.get("test_size", 4000), "test_size", source, 1)
-    data_seed = _int(data.get("data_seed", 0), "data_seed", source, 0)
-    thr = _pos_float(data.get("success_threshold", 0.1), "success_threshold", source)
+        _import_user_module(mod, source)
+    return ExperimentSpec(
+        name=name, description=description, series=_series_list(data.get("series"), source, check_tasks),
+        learner=_learner(data.get("learner", {}), source),
+        seeds=_int_list(data.get("seeds", [0, 1, 2]), "seeds", source, 0),
+        test_size=_int(data.get("test_size", 4000), "test_size", source, 1),
+        success_threshold=_pos_float(data.get("success_threshold", 0.1), "success_threshold", source),
+        data_seed=_int(data.get("data_seed", 0), "data_seed", source, 0), imports=tuple(imports), quick=bool(quick),
+    )
 
-    lrn = data.get("learner", {})
+
+def _import_user_module(mod: str, source: str) -> None:
+    """Import a spec's module (user code): any failure becomes one line naming the file and line."""
+    try:
+        importlib.import_module(mod)
+    except ImportError as err:
+        raise InvalidParameterError(f"{source}: imports: cannot import module {mod!r} ({err}).") from None
+    except (Exception, SystemExit) as err:  # noqa: BLE001 - user code may raise anything
+        tb = traceback.extract_tb(err.__traceback__)
+        where = f" at {tb[-1].filename}:{tb[-1].lineno}" if tb else ""
+        raise InvalidParameterError(f"{source}: imports: importing {mod!r} raised {type(err).__name__}{where}: "
+                                    f"{' '.join(str(err).split())[:200]}") from None
+
+
+def _learner(lrn: Any, source: str) -> LearnerSpec:
     if not isinstance(lrn, dict):
         raise InvalidParameterError(f"{source}: learner must be a table.")
     _unknown(lrn, _LEARNER_KEYS, "learner.", source)
@@ -245,10 +308,10 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
     lrs = lrn.get("lrs", [1e-3, 3e-3])
     if not isinstance(lrs, list) or not lrs:
         raise InvalidParameterError(f"{source}: learner.lrs must be a non-empty list of learning rates > 0; got {lrs!r}.")
-    lrs = tuple(_pos_float(x, "learner.lrs", source) for x in lrs)
+    lrs = _unique(tuple(_pos_float(x, "learner.lrs", source) for x in lrs), "learner.lrs", source)
     width = lrn.get("width")
     patience = lrn.get("patience")
-    learner = LearnerSpec(
+    return LearnerSpec(
         optimizer=opt,
         lrs=lrs,
         width_multiple=_pos_float(lrn.get("width_multiple", 16.0), "learner.width_multiple", source),
@@ -261,7 +324,8 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
         weight_decay=_pos_float(lrn.get("weight_decay", 0.0), "learner.weight_decay", source, allow_zero=True),
     )
 
-    series_raw = data.get("series")
+
+def _series_list(series_raw: Any, source: str, check_tasks: bool) -> tuple[SeriesSpec, ...]:
     if not isinstance(series_raw, list) or not series_raw:
         raise InvalidParameterError(f"{source}: series must be a non-empty list of [[series]] tables.")
     tasks: dict[str, Any] | None = None
@@ -269,59 +333,56 @@ def spec_from_dict(data: dict[str, Any], *, source: str = "spec", quick: bool = 
         from ..families.base import all_tasks
 
         tasks = all_tasks()
-    series = []
-    labels = set()
+    series: list[SeriesSpec] = []
     for i, s in enumerate(series_raw):
-        where = f"series[{i}]"
-        if not isinstance(s, dict):
-            raise InvalidParameterError(f"{source}: {where} must be a table.")
-        _unknown(s, _SERIES_KEYS, f"{where}.", source)
-        task = s.get("task")
-        if not isinstance(task, str) or not task:
-            raise InvalidParameterError(f"{source}: {where}.task must name a registered task.")
-        if tasks is not None and task not in tasks:
-            allowed = ", ".join(tasks) or "(none registered yet)"
-            raise InvalidParameterError(f"{source}: {where}.task == {task!r} is unknown; allowed: {allowed}.")
-        values = _int_list(s.get("values"), f"{where}.values", source, 1)
-        roles = s.get("roles", list(ROLES))
-        if not isinstance(roles, list) or not roles:
-            raise InvalidParameterError(f"{source}: {where}.roles must be a non-empty list; allowed: {', '.join(ROLES)}.")
-        for r in roles:
-            if r not in ROLES:
-                raise InvalidParameterError(f"{source}: {where}.roles has {r!r}; allowed: {', '.join(ROLES)}.")
-        if len(set(roles)) != len(roles):
-            raise InvalidParameterError(f"{source}: {where}.roles has repeated entries {roles}.")
-        label = s.get("label", "")
-        if not isinstance(label, str) or any(c in label for c in "/\\"):
-            raise InvalidParameterError(f"{source}: {where}.label must be a string without slashes.")
-        options = s.get("options", {})
-        if not isinstance(options, dict):
-            raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
-        if tasks is not None:  # the task's declaration checks names, types and ranges
-            spec_task = tasks[task]
-            options = spec_task.validate_options(options, where=f"{source}: {where}.options.", defaults=False)
-            for v in values:
-                spec_task.validate_value(v, where=f"{source}: {where}.values: ")
-        w = s.get("width")
-        n_train = s.get("train_size")
-        kind = s.get("learner", "gd")
-        if kind not in SERIES_LEARNERS:
-            raise InvalidParameterError(f"{source}: {where}.learner == {kind!r} is unknown; allowed: {', '.join(SERIES_LEARNERS)}.")
-        if kind != "gd" and n_train == 0:
-            raise InvalidParameterError(f"{source}: {where}.train_size must be > 0 for learner {kind!r} (it learns from a fixed sample).")
-        ser = SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options),
-                         width=None if w is None else _int(w, f"{where}.width", source, 1),
-                         train_size=None if n_train is None else _int(n_train, f"{where}.train_size", source, 0),
-                         learner=kind)
-        if ser.name in labels:
-            raise InvalidParameterError(f"{source}: {where} repeats the series name {ser.name!r}; give each a distinct label.")
-        labels.add(ser.name)
+        ser = _one_series(s, f"series[{i}]", source, tasks)
+        if any(ser.name == other.name for other in series):
+            raise InvalidParameterError(f"{source}: series[{i}] repeats the series name {ser.name!r}; "
+                                        "give each a distinct label.")
         series.append(ser)
+    return tuple(series)
 
-    return ExperimentSpec(
-        name=name, description=description, series=tuple(series), learner=learner, seeds=seeds,
-        test_size=test_size, success_threshold=thr, data_seed=data_seed, imports=tuple(imports), quick=bool(quick),
-    )
+
+def _one_series(s: Any, where: str, source: str, tasks: dict[str, Any] | None) -> SeriesSpec:
+    if not isinstance(s, dict):
+        raise InvalidParameterError(f"{source}: {where} must be a table.")
+    _unknown(s, _SERIES_KEYS, f"{where}.", source)
+    task = s.get("task")
+    if not isinstance(task, str) or not task:
+        raise InvalidParameterError(f"{source}: {where}.task must name a registered task.")
+    if tasks is not None and task not in tasks:
+        allowed = ", ".join(tasks) or "(none registered yet)"
+        raise InvalidParameterError(f"{source}: {where}.task == {task!r} is unknown; allowed: {allowed}.")
+    values = _int_list(s.get("values"), f"{where}.values", source, 1)
+    roles = s.get("roles", list(ROLES))
+    if not isinstance(roles, list) or not roles:
+        raise InvalidParameterError(f"{source}: {where}.roles must be a non-empty list; allowed: {', '.join(ROLES)}.")
+    for r in roles:
+        if r not in ROLES:
+            raise InvalidParameterError(f"{source}: {where}.roles has {r!r}; allowed: {', '.join(ROLES)}.")
+    _unique(tuple(roles), f"{where}.roles", source)
+    label = _check_label(s.get("label", ""), f"{where}.label", source)
+    if not label:
+        check_plain_name(task, f"{where}.task (the series name when no label is given)", source)
+    options = s.get("options", {})
+    if not isinstance(options, dict):
+        raise InvalidParameterError(f"{source}: {where}.options must be a table of keyword options.")
+    if tasks is not None:  # the task's declaration checks names, types and ranges
+        spec_task = tasks[task]
+        options = spec_task.validate_options(options, where=f"{source}: {where}.options.", defaults=False)
+        for v in values:
+            spec_task.validate_value(v, where=f"{source}: {where}.values: ")
+    w = s.get("width")
+    n_train = s.get("train_size")
+    kind = s.get("learner", "gd")
+    if kind not in SERIES_LEARNERS:
+        raise InvalidParameterError(f"{source}: {where}.learner == {kind!r} is unknown; allowed: {', '.join(SERIES_LEARNERS)}.")
+    if kind != "gd" and n_train == 0:
+        raise InvalidParameterError(f"{source}: {where}.train_size must be > 0 for learner {kind!r} (it learns from a fixed sample).")
+    return SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options),
+                      width=None if w is None else _int(w, f"{where}.width", source, 1),
+                      train_size=None if n_train is None else _int(n_train, f"{where}.train_size", source, 0),
+                      learner=kind)
 
 
 # ------------------------------------------------------------------------------ loading
@@ -331,9 +392,11 @@ def builtin_spec_names() -> list[str]:
     return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".toml"))
 
 
-def _read_toml(text: str, source: str) -> dict[str, Any]:
+def _read_toml(raw: bytes, source: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise InstanceFormatError(f"{source}: not UTF-8 text (byte {err.start}); save the spec as UTF-8.") from None
     except tomllib.TOMLDecodeError as err:
         raise InstanceFormatError(f"{source}: not valid TOML: {err}.") from None
 
@@ -345,19 +408,25 @@ def load_spec(spec: str | Path | dict[str, Any] | ExperimentSpec, *, quick: bool
     >>> load_spec("boolean", quick=True, check_tasks=False).name
     'boolean'
     """
-    if isinstance(spec, ExperimentSpec):
-        return spec.validate(check_tasks=check_tasks) if not quick else spec
+    if isinstance(spec, ExperimentSpec):  # already resolved: ``quick`` has nothing left to merge
+        return spec.validate(check_tasks=check_tasks)
     if isinstance(spec, dict):
         return spec_from_dict(spec, quick=quick, check_tasks=check_tasks)
+    if not isinstance(spec, (str, Path)):
+        raise InvalidParameterError(f"spec must be a built-in name, a .toml path, a mapping or an ExperimentSpec; "
+                                    f"got {type(spec).__name__}.")
     path = Path(spec)
     if path.suffix == ".toml" or path.exists():
         if not path.is_file():
-            raise InvalidParameterError(f"spec file {str(path)!r} does not exist.")
-        return spec_from_dict(_read_toml(path.read_text(), str(path)), source=str(path), quick=quick,
-                              check_tasks=check_tasks)
+            raise InvalidParameterError(f"spec file {str(path)!r} does not exist or is not a file.")
+        try:
+            raw = path.read_bytes()
+        except OSError as err:
+            raise InvalidParameterError(f"spec file {str(path)!r} cannot be read ({err.strerror}).") from None
+        return spec_from_dict(_read_toml(raw, str(path)), source=str(path), quick=quick, check_tasks=check_tasks)
     names = builtin_spec_names()
     if str(spec) not in names:
         raise InvalidParameterError(f"unknown spec {str(spec)!r}; allowed: a .toml path or one of {', '.join(names)}.")
-    text = (resources.files("symhard.experiments") / "specs" / f"{spec}.toml").read_text()
-    return spec_from_dict(_read_toml(text, f"built-in spec {spec!r}"), source=f"built-in spec {spec!r}",
+    raw = (resources.files("symhard.experiments") / "specs" / f"{spec}.toml").read_bytes()
+    return spec_from_dict(_read_toml(raw, f"built-in spec {spec!r}"), source=f"built-in spec {spec!r}",
                           quick=quick, check_tasks=check_tasks)

@@ -55,6 +55,7 @@ class Chunk:
     """One ensemble: a (series, role, value) setting with all seeds x lrs of the spec."""
 
     spec_name: str
+    spec_hash: str
     series: SeriesSpec
     role: str
     value: int
@@ -66,12 +67,21 @@ class Chunk:
 
     @property
     def chunk_id(self) -> str:
-        """File-name-safe identifier, unique within the spec."""
-        return f"{_slug(self.series.name)}__{self.role}__{self.value}"
+        """``<spec hash>__<series slug>__<role>__<value>``: a file name, unique within the spec.
+
+        The spec hash (16 hex digits) comes first, so a chunk file written for another spec can
+        never be taken for one of this spec, and no id starts with a dot (a hidden file).
+        """
+        return f"{self.spec_hash}__{_slug(self.series.name)}__{self.role}__{self.value}"
 
     @property
     def members(self) -> int:
         return len(self.seeds) * len(self.learner.lrs)
+
+    @property
+    def expected_rows(self) -> int:
+        """Rows of the chunk's run table: one per member (gd), one per seed (a sample learner)."""
+        return self.members if self.series.learner == "gd" else len(self.seeds)
 
     def streams(self) -> list[int]:
         """Four 63-bit seeds: training inputs, test inputs, initialization, mini-batches."""
@@ -92,17 +102,22 @@ class ChunkResult:
 
 def expand(spec: ExperimentSpec) -> list[Chunk]:
     """All chunks of a spec, in a fixed order: series, then value, then role."""
-    chunks = []
+    h = spec.hash()
+    chunks: list[Chunk] = []
+    seen: dict[str, Chunk] = {}
     for s in spec.series:
         for v in s.values:
             for r in s.roles:
-                chunks.append(Chunk(spec.name, s, r, int(v), tuple(spec.seeds), spec.learner, spec.test_size,
-                                    spec.data_seed, index=len(chunks)))
+                c = Chunk(spec.name, h, s, r, int(v), tuple(spec.seeds), spec.learner, spec.test_size,
+                          spec.data_seed, index=len(chunks))
+                if c.chunk_id in seen:
+                    raise InvalidParameterError(
+                        f"spec {spec.name!r}: series {seen[c.chunk_id].series.name!r} and {s.name!r} map to the same "
+                        f"chunk file name {_slug(s.name)!r}; give them labels that differ in letters or digits.")
+                seen[c.chunk_id] = c
+                chunks.append(c)
     if not chunks:
         raise InvalidParameterError(f"spec {spec.name!r} expands to no chunk; give every series values and roles.")
-    ids = [c.chunk_id for c in chunks]
-    if len(set(ids)) != len(ids):
-        raise InvalidParameterError(f"spec {spec.name!r}: two series map to the same chunk id; use distinct labels.")
     return chunks
 
 
