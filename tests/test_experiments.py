@@ -367,3 +367,31 @@ def test_a_spec_file_that_is_not_utf8_is_one_line(tmp_path):
         load_spec(bad)
     with pytest.raises(InvalidParameterError, match="does not exist or is not a file"):
         load_spec(tmp_path)  # a folder
+
+
+def test_learning_rate_is_chosen_on_validation_data_never_on_the_test_set():
+    """Per seed, `chosen` marks the lr with the smallest validation error; the summary reports its test error."""
+    import pyarrow as pa
+
+    from symhard.experiments.runner import summarize_runs
+
+    spec = spec_from_dict(toy_spec(learner={"lrs": [1e-3, 3e-2, 3.0], "width": 16, "batch_size": 32, "steps": 60,
+                                            "train_size": 500, "eval_every": 20, "loss": "square", "val_fraction": 0.25},
+                                   series=[{"task": "toy-parity", "values": [4], "roles": ["control"]}]))
+    res = run_chunk(expand(spec)[0])
+    rows = [dict(zip(res.runs, vals)) for vals in zip(*res.runs.values())]
+    assert {r["val_size"] for r in rows} == {125} and {r["train_size"] for r in rows} == {500}
+    assert {r["loss"] for r in rows} == {"square"}
+    for seed in {r["seed"] for r in rows}:
+        mine = [r for r in rows if r["seed"] == seed]
+        chosen = [r for r in mine if r["chosen"]]
+        assert len(chosen) == 1
+        finite = [r["val_error"] for r in mine if r["val_error"] == r["val_error"]]
+        assert chosen[0]["val_error"] == min(finite)
+    summary = summarize_runs(pa.Table.from_pydict(res.runs))
+    want = np.mean([r["test_error"] for r in rows if r["chosen"]])
+    assert summary[0]["mean_error"] == pytest.approx(want)
+    with pytest.raises(InvalidParameterError, match="learner.val_fraction"):
+        spec_from_dict(toy_spec(learner={"val_fraction": 1.0}))
+    with pytest.raises(InvalidParameterError, match="learner.loss == 'hinge'; allowed: square, l1, huber"):
+        spec_from_dict(toy_spec(learner={"loss": "hinge"}))

@@ -59,14 +59,17 @@ class RunSummary:
 
 
 def summarize_runs(table: Any, threshold: float = 0.1) -> list[dict[str, Any]]:
-    """Per (series, role, value): best error over the lr grid per seed, then mean, min, max and
-    success rate (best error < ``threshold``) over seeds. ``table`` is a pyarrow Table of runs."""
+    """Per (series, role, value): per seed the test error of the member chosen on validation data
+    (``chosen``), then mean, min, max and success rate (error < ``threshold``) over seeds.
+    ``table`` is a pyarrow Table of runs."""
     cols = {c: table.column(c).to_pylist() for c in ("series", "role", "param_name", "param_value", "seed",
                                                      "test_error", "diverged", "log10_csq_queries",
-                                                     "bound_log10_queries")}
+                                                     "bound_log10_queries", "chosen")}
     best: dict[tuple, dict[int, float]] = {}
     meta: dict[tuple, tuple] = {}
     for i in range(len(cols["seed"])):
+        if not cols["chosen"][i]:
+            continue
         key = (cols["series"][i], cols["role"][i], cols["param_value"][i])
         err = cols["test_error"][i]
         err = float("inf") if (cols["diverged"][i] or err is None or err != err) else err

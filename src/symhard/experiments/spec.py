@@ -82,7 +82,9 @@ OPTIMIZERS = ("adam", "sgd")
 
 _TOP_KEYS = ("name", "description", "imports", "seeds", "test_size", "success_threshold", "data_seed", "learner", "series", "quick")
 _LEARNER_KEYS = ("optimizer", "lrs", "width_multiple", "width", "batch_size", "steps", "train_size",
-                 "eval_every", "patience", "weight_decay")
+                 "eval_every", "patience", "weight_decay", "loss", "val_fraction")
+#: Training losses a spec may name (see :data:`symhard.learners.gd.LOSSES`).
+LOSSES = ("square", "l1", "huber")
 _SERIES_KEYS = ("task", "label", "values", "roles", "options", "width", "train_size", "learner")
 #: Learners a series may use instead of gradient descent (see ``sweep.SAMPLE_LEARNERS``).
 SERIES_LEARNERS = ("gd", "sq-polynomial")
@@ -102,6 +104,8 @@ class LearnerSpec:
     eval_every: int = 100
     patience: int | None = None
     weight_decay: float = 0.0
+    loss: str = "square"
+    val_fraction: float = 0.2
 
     def width_for(self, hidden_units: int) -> int:
         """Network width: ``width`` if set, else ``max(1, round(width_multiple * hidden_units))``."""
@@ -322,7 +326,22 @@ def _learner(lrn: Any, source: str) -> LearnerSpec:
         eval_every=_int(lrn.get("eval_every", 100), "learner.eval_every", source, 1),
         patience=None if patience is None else _int(patience, "learner.patience", source, 1),
         weight_decay=_pos_float(lrn.get("weight_decay", 0.0), "learner.weight_decay", source, allow_zero=True),
+        loss=_choice(lrn.get("loss", "square"), LOSSES, "learner.loss", source),
+        val_fraction=_fraction(lrn.get("val_fraction", 0.2), "learner.val_fraction", source),
     )
+
+
+def _choice(v: Any, allowed: tuple[str, ...], key: str, source: str) -> str:
+    if v not in allowed:
+        raise InvalidParameterError(f"{source}: {key} == {v!r}; allowed: {', '.join(allowed)}.")
+    return v
+
+
+def _fraction(v: Any, key: str, source: str) -> float:
+    f = _pos_float(v, key, source)
+    if not f < 1:
+        raise InvalidParameterError(f"{source}: {key} == {v!r}, must lie in (0, 1): the validation share of the training set.")
+    return f
 
 
 def _series_list(series_raw: Any, source: str, check_tasks: bool) -> tuple[SeriesSpec, ...]:

@@ -57,7 +57,7 @@ __all__ = ["ResultStore", "StoreIntegrityError", "StoreCheck", "Problem", "check
            "RUN_SCHEMA", "CURVE_SCHEMA", "FORMAT", "read_runs", "read_curves", "read_manifest"]
 
 #: Version tag of the folder layout, recorded in the manifest.
-FORMAT = "symhard-store/2"
+FORMAT = "symhard-store/3"  # 3: val_error, chosen, val_size, loss columns
 _KINDS = ("runs", "curves")
 _TMP = re.compile(r"\..+\.tmp-\d+")
 _HASHED = re.compile(r"([0-9a-f]{16})__.+\.parquet")
@@ -66,7 +66,8 @@ _SHA = re.compile(r"[0-9a-f]{64}")
 _TYPES = {
     "spec": pa.string(), "series": pa.string(), "task": pa.string(), "role": pa.string(),
     "param_name": pa.string(), "param_value": pa.int64(), "seed": pa.int64(), "lr": pa.float64(),
-    "test_error": pa.float64(), "diverged": pa.bool_(), "final_train_loss": pa.float64(),
+    "test_error": pa.float64(), "val_error": pa.float64(), "chosen": pa.bool_(), "val_size": pa.int64(),
+    "loss": pa.string(), "diverged": pa.bool_(), "final_train_loss": pa.float64(),
     "steps_run": pa.int64(), "stopped_at": pa.int64(), "width": pa.int64(), "hidden_units": pa.int64(),
     "params_per_member": pa.int64(), "train_size": pa.int64(), "test_size": pa.int64(),
     "batch_size": pa.int64(), "steps": pa.int64(), "optimizer": pa.string(), "csq_queries": pa.float64(),

@@ -35,15 +35,16 @@ __all__ = ["Chunk", "ChunkResult", "expand", "run_chunk", "RUN_COLUMNS", "CURVE_
 
 #: Columns of the run table (one row per setting, seed and lr), in order.
 RUN_COLUMNS = (
-    "spec", "series", "task", "role", "param_name", "param_value", "seed", "lr", "test_error",
-    "diverged", "final_train_loss", "steps_run", "stopped_at", "width", "hidden_units", "params_per_member",
-    "train_size", "test_size", "batch_size", "steps", "optimizer", "csq_queries", "csq_tau",
+    "spec", "series", "task", "role", "param_name", "param_value", "seed", "lr", "test_error", "val_error",
+    "chosen", "diverged", "final_train_loss", "steps_run", "stopped_at", "width", "hidden_units",
+    "params_per_member", "train_size", "val_size", "test_size", "batch_size", "steps", "optimizer", "loss",
+    "csq_queries", "csq_tau",
     "log10_csq_queries", "bound_queries", "bound_log10_queries", "bound_tau", "bound_formula",
     "chunk_id", "seconds", "device",
 )
 #: Columns of the long-format learning curves.
 CURVE_COLUMNS = ("spec", "series", "role", "param_name", "param_value", "seed", "lr", "step",
-                 "train_loss", "test_error", "chunk_id")
+                 "train_loss", "test_error", "val_error", "chunk_id")
 
 
 def _slug(text: str) -> str:
@@ -184,10 +185,11 @@ def _run_sample_learner_chunk(chunk: Chunk, t0: float) -> ChunkResult:
         row = {
             "spec": chunk.spec_name, "series": chunk.series.name, "task": chunk.series.task, "role": chunk.role,
             "param_name": str(t.param_name), "param_value": int(chunk.value), "seed": int(seed), "lr": math.nan,
-            "test_error": err, "diverged": not math.isfinite(err), "final_train_loss": train_err,
-            "steps_run": 0, "stopped_at": 0, "width": 0, "hidden_units": int(t.hidden_units),
-            "params_per_member": 0, "train_size": int(train_size), "test_size": int(chunk.test_size),
-            "batch_size": 0, "steps": 0, "optimizer": chunk.series.learner,
+            "test_error": err, "val_error": math.nan, "chosen": True, "diverged": not math.isfinite(err),
+            "final_train_loss": train_err, "steps_run": 0, "stopped_at": 0, "width": 0,
+            "hidden_units": int(t.hidden_units), "params_per_member": 0, "train_size": int(train_size),
+            "val_size": 0, "test_size": int(chunk.test_size), "batch_size": 0, "steps": 0,
+            "optimizer": chunk.series.learner, "loss": "none",
             "csq_queries": float(info.get("queries", math.nan)), "csq_tau": math.nan,
             "log10_csq_queries": math.nan, "bound_queries": float(bound.queries),
             "bound_log10_queries": math.nan if bound.log10_queries is None else float(bound.log10_queries),
@@ -203,76 +205,107 @@ def _run_sample_learner_chunk(chunk: Chunk, t0: float) -> ChunkResult:
 def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
     """Train the chunk's ensemble and return its rows (see :data:`RUN_COLUMNS`, :data:`CURVE_COLUMNS`).
 
+    Validation: with a finite training set, its last ``⌈val_fraction · train_size⌉`` samples are
+    held out (the members train on the rest); with fresh samples every step, a validation set of
+    ``test_size`` samples is drawn from the training stream. Per seed, the member of the lr grid
+    with the smallest validation error is marked ``chosen``; summaries and the report use the
+    test error of the chosen member only (hyperparameters are never chosen on the test set).
+
     A series with ``learner != "gd"`` runs that sample learner once per seed instead
-    (:data:`SAMPLE_LEARNERS`); its rows have ``lr`` NaN, no curves, and ``csq_queries`` holds the
-    number of statistical queries the learner asked (they need not be correlational).
+    (:data:`SAMPLE_LEARNERS`); its rows have ``lr`` NaN, no curves, ``chosen`` true, and
+    ``csq_queries`` holds the number of statistical queries the learner asked (they need not be
+    correlational).
     """
     if chunk.series.learner != "gd":
         return _run_sample_learner_chunk(chunk, time.perf_counter())
     from ..families.base import get_task
-    from ..learners.gd import TrainConfig, train_ensemble
+    from ..learners.gd import TrainConfig, choose_by_validation, train_ensemble
 
     t0 = time.perf_counter()
     factory = get_task(chunk.series.task)
     tasks = [factory(chunk.value, chunk.role, seed, **chunk.series.options) for seed in chunk.seeds]
     t = tasks[0]
-    s_train, s_test, s_init, s_batch = chunk.streams()
+    _, _, s_init, s_batch = chunk.streams()
     lrn = chunk.learner
-    L = len(lrn.lrs)
-    M = chunk.members
-    test_x = t.sample_inputs(chunk.test_size, _gen(s_test))
-    test_y = torch.stack([task.target(*test_x) for task in tasks]).repeat_interleave(L, dim=0)
-    sampler = None
-    train_size = lrn.train_size if chunk.series.train_size is None else chunk.series.train_size
-    if train_size > 0:
-        train_x = t.sample_inputs(train_size, _gen(s_train))
-        train_y = torch.stack([task.target(*train_x) for task in tasks]).repeat_interleave(L, dim=0)
-    else:
-        train_x = train_y = None
-
-        def sampler(b: int, gen: torch.Generator):  # fresh samples every step
-            xs = t.sample_inputs(b, gen)
-            return xs, torch.stack([task.target(*xs) for task in tasks]).repeat_interleave(L, dim=0)
-
+    data = _chunk_data(chunk, tasks)
     width = chunk.series.width if chunk.series.width is not None else lrn.width_for(t.hidden_units)
+    M = chunk.members
     model = t.make_model(M, width, _gen(s_init))
     params_per_member = int(sum(p.numel() for p in model.parameters() if p.requires_grad) // M)
     lrs = [lr for _ in chunk.seeds for lr in lrn.lrs]
     cfg = TrainConfig(optimizer=lrn.optimizer, lr=lrs, steps=lrn.steps, batch_size=lrn.batch_size,
                       weight_decay=lrn.weight_decay, patience=lrn.patience, eval_every=lrn.eval_every,
-                      device=device, seed=s_batch % (2**31))
-    res = train_ensemble(model, train_x, train_y, test_inputs=test_x, test_y=test_y, config=cfg, sampler=sampler)
-
+                      device=device, seed=s_batch % (2**31), loss=lrn.loss)
+    res = train_ensemble(model, data["train_x"], data["train_y"], test_inputs=data["test_x"], test_y=data["test_y"],
+                         config=cfg, sampler=data["sampler"], val_inputs=data["val_x"], val_y=data["val_y"])
+    seeds_m = [s for s in chunk.seeds for _ in lrn.lrs]
+    chosen = set(choose_by_validation(res.val_error, seeds_m).values())
     q, tau = _csq_budget(params_per_member, lrn.steps, lrn.batch_size)
     bound = t.lower_bound(min(1.0, tau))
-    bq = float(bound.queries)
-    b_log = bound.log10_queries
-    b_log = float("nan") if b_log is None else float(b_log)
-    seeds_m = [s for s in chunk.seeds for _ in lrn.lrs]
+    b_log = float("nan") if bound.log10_queries is None else float(bound.log10_queries)
     const = {
         "spec": chunk.spec_name, "series": chunk.series.name, "task": chunk.series.task, "role": chunk.role,
         "param_name": str(t.param_name), "param_value": int(chunk.value), "width": int(width),
         "hidden_units": int(t.hidden_units), "params_per_member": params_per_member,
-        "train_size": int(train_size), "test_size": int(chunk.test_size), "batch_size": int(lrn.batch_size),
-        "steps": int(lrn.steps), "optimizer": lrn.optimizer, "csq_queries": q, "csq_tau": tau,
-        "log10_csq_queries": math.log10(q) if q > 0 else float("nan"), "bound_queries": bq,
-        "bound_log10_queries": b_log, "bound_tau": float(bound.tau), "bound_formula": str(bound.formula),
-        "chunk_id": chunk.chunk_id, "seconds": float(res.seconds), "device": device,
+        "train_size": int(data["train_size"]), "val_size": int(data["val_size"]), "test_size": int(chunk.test_size),
+        "batch_size": int(lrn.batch_size), "steps": int(lrn.steps), "optimizer": lrn.optimizer, "loss": lrn.loss,
+        "csq_queries": q, "csq_tau": tau, "log10_csq_queries": math.log10(q) if q > 0 else float("nan"),
+        "bound_queries": float(bound.queries), "bound_log10_queries": b_log, "bound_tau": float(bound.tau),
+        "bound_formula": str(bound.formula), "chunk_id": chunk.chunk_id, "seconds": float(res.seconds),
+        "device": device,
     }
     runs: dict[str, list[Any]] = {c: [] for c in RUN_COLUMNS}
     for j in range(M):
         row = dict(const, seed=int(seeds_m[j]), lr=float(lrs[j]), test_error=float(res.test_error[j]),
-                   diverged=bool(res.diverged[j]), final_train_loss=float(res.final_train_loss[j]),
-                   steps_run=int(res.steps_run), stopped_at=int(res.stopped_at[j]))
+                   val_error=float(res.val_error[j]), chosen=j in chosen, diverged=bool(res.diverged[j]),
+                   final_train_loss=float(res.final_train_loss[j]), steps_run=int(res.steps_run),
+                   stopped_at=int(res.stopped_at[j]))
         for c in RUN_COLUMNS:
             runs[c].append(row[c])
+    curves = _curve_rows(chunk, t, res.curves, seeds_m, lrs)
+    return ChunkResult(chunk.chunk_id, runs, curves, seconds=time.perf_counter() - t0)
+
+
+def _chunk_data(chunk: Chunk, tasks: list[Any]) -> dict[str, Any]:
+    """Test set, training set (or a fresh-sample sampler) and the validation split of one chunk."""
+    t = tasks[0]
+    s_train, s_test, _, _ = chunk.streams()
+    L = len(chunk.learner.lrs)
+
+    def targets(xs: tuple) -> torch.Tensor:
+        return torch.stack([task.target(*xs) for task in tasks]).repeat_interleave(L, dim=0)
+
+    test_x = t.sample_inputs(chunk.test_size, _gen(s_test))
+    out: dict[str, Any] = {"test_x": test_x, "test_y": targets(test_x), "sampler": None}
+    size = chunk.learner.train_size if chunk.series.train_size is None else chunk.series.train_size
+    if size > 0:
+        n_val = max(1, math.ceil(chunk.learner.val_fraction * size)) if size > 1 else 0
+        xs = t.sample_inputs(size, _gen(s_train))
+        fit = tuple(x[: size - n_val] for x in xs)
+        val = tuple(x[size - n_val:] for x in xs)
+        out.update(train_x=fit, train_y=targets(fit), train_size=size, val_size=n_val,  # fit on size - n_val
+                   val_x=val if n_val else None, val_y=targets(val) if n_val else None)
+        return out
+    val_x = t.sample_inputs(chunk.test_size, _gen(s_train))  # fresh samples: a validation draw of the stream
+
+    def sampler(b: int, gen: torch.Generator):  # fresh samples every step
+        xb = t.sample_inputs(b, gen)
+        return xb, targets(xb)
+
+    out.update(train_x=None, train_y=None, sampler=sampler, train_size=0, val_size=chunk.test_size,
+               val_x=val_x, val_y=targets(val_x))
+    return out
+
+
+def _curve_rows(chunk: Chunk, t: Any, points: list[dict[str, Any]], seeds_m: list[int],
+                lrs: list[float]) -> dict[str, list[Any]]:
     curves: dict[str, list[Any]] = {c: [] for c in CURVE_COLUMNS}
-    for pt in res.curves:
+    for pt in points:
         j = pt["member"]
         row = {"spec": chunk.spec_name, "series": chunk.series.name, "role": chunk.role,
                "param_name": str(t.param_name), "param_value": int(chunk.value), "seed": int(seeds_m[j]),
                "lr": float(lrs[j]), "step": int(pt["step"]), "train_loss": float(pt["train_loss"]),
-               "test_error": float(pt["test_error"]), "chunk_id": chunk.chunk_id}
+               "test_error": float(pt["test_error"]), "val_error": float(pt["val_error"]), "chunk_id": chunk.chunk_id}
         for c in CURVE_COLUMNS:
             curves[c].append(row[c])
-    return ChunkResult(chunk.chunk_id, runs, curves, seconds=time.perf_counter() - t0)
+    return curves

@@ -42,9 +42,9 @@ def spec_folders(root: str | Path) -> list[Path]:
 
 @dataclass
 class Setting:
-    """One (series, role, value): per seed the best error over the lr grid and the run's budget."""
+    """One (series, role, value): per seed the test error of the lr chosen on validation data, and the budget."""
 
-    best: dict[int, tuple[float, float]]  # seed -> (best error, its lr); diverged = inf
+    best: dict[int, tuple[float, float]]  # seed -> (error of the chosen lr, that lr); diverged = inf
     log10_budget: float  # log10 of the GD run's CSQ-equivalent queries (NaN for sample learners)
     tau: float  # tolerance of those queries
     queries: float  # GD: steps x params; sample learner: statistical queries asked (mean over seeds)
@@ -156,7 +156,7 @@ def _settings(runs: dict[str, list[Any]]) -> dict[tuple[str, str, int], Setting]
                                params=int(runs["params_per_member"][i] or 0))
         st = out[key]
         s = int(runs["seed"][i])
-        if s not in st.best or e < st.best[s][0]:
+        if runs["chosen"][i]:  # the member of the lr grid chosen on validation data (never on the test set)
             st.best[s] = (e, _float(runs["lr"][i]))
         q = _float(runs["csq_queries"][i])
         if math.isfinite(q):  # GD: steps x params (constant); a sample learner's count varies by seed

@@ -5,7 +5,7 @@ that says how to read them:
 
 1. **error** (``exp-<spec>-error``): per series, the normalized test error
    :math:`\mathrm{MSE}/E[y^2]` (zero predictor = 1) against the hardness parameter, hard class
-   and control in the same panel: per seed the best error over the lr grid; the line is the
+   and control in the same panel: per seed the test error of the lr chosen on validation data; the line is the
    mean over seeds, the band the min–max over seeds, the dots every seed; below, the success
    rate (fraction of seeds with error below the threshold). The error axis is logarithmic
    between ``FLOOR`` and ``CEIL``: smaller errors are drawn at the floor, diverged runs at the
@@ -115,7 +115,7 @@ def error_figure(d: ExperimentData) -> Figure:
         bottoms.append(ok)
         worst = max(worst, w)
     cap = ["Top: normalized test error = test MSE / E[y²] (the zero predictor scores 1) against the hardness "
-           "parameter. Per seed the best error over the learning-rate grid; line: mean over seeds; band: min–max "
+           "parameter. Per seed the test error of the learning rate chosen on validation data; line: mean over seeds; band: min–max "
            "over seeds; dots: each seed. Bottom: fraction of seeds whose error is below "
            f"{d.threshold:g}. The error axis is logarithmic from {FLOOR:g} to {CEIL:g}: smaller errors are drawn at "
            f"{FLOOR:g} and diverged runs at {CEIL:g}; each panel says how many were clipped."]
@@ -317,7 +317,7 @@ def results_table(d: ExperimentData) -> Table:
                 rows.append([s.name, role, f"{s.param_name}={v}", f"{fin.mean():.3g}" if fin.size else "diverged",
                              f"[{fin.min():.3g}, {fin.max():.3g}]" if fin.size else "–",
                              f"{(e < d.threshold).mean():.0%} of {e.size}", budget, as_csq, lb, above])
-    return Table(head, rows, caption="Per seed the best error over the lr grid; mean and spread over seeds.")
+    return Table(head, rows, caption="Per seed the test error of the lr chosen on validation data; mean and spread over seeds.")
 
 
 def _text(d: ExperimentData) -> str:
@@ -327,8 +327,8 @@ def _text(d: ExperimentData) -> str:
     lines = [spec.get("description", "")] if spec.get("description") else []
     lines.append(f"Gradient descent: {lrn['optimizer']} over lrs {lrn['lrs']}, {width}, {lrn['steps']} steps of batch "
                  f"{lrn['batch_size']}, {data}; {spec['test_size']} test samples; seeds {spec['seeds']}. "
-                 f"Error = test MSE / E[y²] (zero predictor = 1); per seed the best error over the lr grid (chosen on "
-                 f"the test error, so optimistic for the network); success = error < {d.threshold:g}. "
+                 f"Error = test MSE / E[y²] (zero predictor = 1); per seed the error of the lr chosen on "
+                 f"a validation split of the training data (never on the test set); success = error < {d.threshold:g}. "
                  f"Spec hash {man['spec_hash']}, git {str(man.get('git_commit'))[:10]}.")
     for s in d.series:
         if not s.is_gd:
