@@ -1,4 +1,4 @@
-"""``symhard run SPEC`` (a resumable sweep) and ``symhard report DIR`` (the report of a results folder)."""
+"""``symhard run SPEC``: a resumable sweep into the result store."""
 
 from __future__ import annotations
 
@@ -81,23 +81,3 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         for q in summary.quarantined:
             print(f"symhard: moved files that failed the integrity check (or --force) aside into {q}", file=sys.stderr)
         print_summary(summary, as_json)
-
-    @app.command("report")
-    def report(
-        directory: Path = typer.Argument(Path("symhard-results"), help="A results root (holding <spec>/ folders) or one spec folder."),
-        families: bool = typer.Option(False, "--families/--no-families", help="Also compute every family's certificate section (slower)."),
-        full: bool = typer.Option(False, "--full", help="With --families: the families' full sizes instead of the quick ones."),
-        as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
-    ) -> None:
-        """Write report.md and report.html (one self-contained file; figures as PNG and SVG in DIR/figures)."""
-        from ..report.document import FIGURE_DIR, collect_sections, write_experiment_report
-        from ..report.experiments import spec_folders
-
-        spec_folders(directory)  # a clear error if the folder does not exist
-        sections, errors = (collect_sections(quick=not full, out_dir=Path(directory) / FIGURE_DIR)
-                            if families else ([], []))
-        paths = write_experiment_report(directory, sections, errors)
-        if as_json:
-            print_json({k: str(v) for k, v in paths.items()})
-        else:
-            print_table("report", [(k, str(v)) for k, v in paths.items()])
