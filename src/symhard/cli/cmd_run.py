@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import print_json, print_table
+from ._common import print_json
 
 
 def _fmt(v: object, nan: str = "nan") -> str:
