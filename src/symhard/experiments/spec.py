@@ -58,7 +58,7 @@ import numbers
 import re
 import tomllib
 import traceback
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -85,7 +85,8 @@ _LEARNER_KEYS = ("optimizer", "lrs", "width_multiple", "width", "batch_size", "s
                  "eval_every", "patience", "weight_decay", "loss", "val_fraction")
 #: Training losses a spec may name (see :data:`symhard.learners.gd.LOSSES`).
 LOSSES = ("square", "l1", "huber")
-_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width", "train_size", "learner")
+_SERIES_KEYS = ("task", "label", "values", "roles", "options", "width", "train_size", "learner", "steps",
+                "batch_size", "loss")
 #: Learners a series may use instead of gradient descent (see ``sweep.SAMPLE_LEARNERS``).
 SERIES_LEARNERS = ("gd", "sq-polynomial")
 
@@ -126,10 +127,19 @@ class SeriesSpec:
     width: int | None = None  # overrides the learner's width for this series
     train_size: int | None = None  # overrides the learner's training-set size (0 = fresh samples)
     learner: str = "gd"  # "gd" (the ensemble trainer) or a sample learner such as "sq-polynomial"
+    steps: int | None = None  # overrides the learner's steps for this series
+    batch_size: int | None = None  # overrides the learner's batch size
+    loss: str | None = None  # overrides the learner's loss
 
     @property
     def name(self) -> str:
         return self.label or self.task
+
+    def learner_for(self, base: "LearnerSpec") -> "LearnerSpec":
+        """The spec's learner with this series' overrides (steps, batch size, loss) applied."""
+        over = {k: v for k, v in (("steps", self.steps), ("batch_size", self.batch_size), ("loss", self.loss))
+                if v is not None}
+        return replace(base, **over) if over else base
 
 
 @dataclass(frozen=True)
@@ -398,10 +408,13 @@ def _one_series(s: Any, where: str, source: str, tasks: dict[str, Any] | None) -
         raise InvalidParameterError(f"{source}: {where}.learner == {kind!r} is unknown; allowed: {', '.join(SERIES_LEARNERS)}.")
     if kind != "gd" and n_train == 0:
         raise InvalidParameterError(f"{source}: {where}.train_size must be > 0 for learner {kind!r} (it learns from a fixed sample).")
+    steps, batch, loss = s.get("steps"), s.get("batch_size"), s.get("loss")
     return SeriesSpec(task=task, values=values, roles=tuple(roles), label=label, options=dict(options),
                       width=None if w is None else _int(w, f"{where}.width", source, 1),
                       train_size=None if n_train is None else _int(n_train, f"{where}.train_size", source, 0),
-                      learner=kind)
+                      learner=kind, steps=None if steps is None else _int(steps, f"{where}.steps", source, 1),
+                      batch_size=None if batch is None else _int(batch, f"{where}.batch_size", source, 1),
+                      loss=None if loss is None else _choice(loss, LOSSES, f"{where}.loss", source))
 
 
 # ------------------------------------------------------------------------------ loading

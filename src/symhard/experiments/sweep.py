@@ -109,8 +109,8 @@ def expand(spec: ExperimentSpec) -> list[Chunk]:
     for s in spec.series:
         for v in s.values:
             for r in s.roles:
-                c = Chunk(spec.name, h, s, r, int(v), tuple(spec.seeds), spec.learner, spec.test_size,
-                          spec.data_seed, index=len(chunks))
+                c = Chunk(spec.name, h, s, r, int(v), tuple(spec.seeds), s.learner_for(spec.learner),
+                          spec.test_size, spec.data_seed, index=len(chunks))
                 if c.chunk_id in seen:
                     raise InvalidParameterError(
                         f"spec {spec.name!r}: series {seen[c.chunk_id].series.name!r} and {s.name!r} map to the same "

@@ -1,0 +1,125 @@
+r"""Run a frontier: bisection lines evaluated in rounds through the experiment store and executors.
+
+Every point (a line and a size) is one chunk of an ordinary experiment spec built from the
+:class:`~symhard.frontier.config.Plan`: one series per line, its values the whole size bracket,
+role ``hard``. So the frontier inherits the store (atomic, verified, resumable, ``--repair``,
+``--force``), the executors (serial, process, Ray; CUDA when asked) and the validation-based
+choice of the learning rate, and a point computed once is never computed again: a rerun replays
+the bisections from the stored chunks and continues where it stopped.
+
+A *round* asks every unfinished line for its next size; the points already stored are read
+back, the others run together through one executor call (so lines progress in parallel). The
+sequence of sizes of a line depends only on its outcomes, hence a resumed run asks for exactly
+the same points as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from ..experiments.executors import execute
+from ..experiments.spec import ExperimentSpec, spec_from_dict
+from ..experiments.store import ResultStore, read_runs
+from ..experiments.sweep import Chunk, expand
+from .config import Line, Plan
+from .search import Bisection
+
+__all__ = ["frontier_spec", "run_points", "FrontierRun"]
+
+Progress = Callable[[str], None]
+
+
+def frontier_spec(plan: Plan, name: str) -> ExperimentSpec:
+    """The experiment spec whose chunks are every point the frontier may evaluate (validated)."""
+    series = []
+    for line in plan.lines():
+        lo, hi = plan.bracket(line.k)
+        series.append({"task": plan.task, "label": line.label, "values": list(range(lo, hi + 1)), "roles": ["hard"],
+                       "options": {plan.k_option: line.k, **plan.options}, **plan.series_overrides(line)})
+    data = {
+        "name": name,
+        "description": f"frontier of {plan.task} along {plan.axis}: the largest size learned by half of the seeds",
+        "seeds": list(plan.seeds), "test_size": plan.test_size, "success_threshold": plan.error_threshold,
+        "learner": {"lrs": list(plan.lrs), "width_multiple": plan.width_multiple, "batch_size": plan.batch_size,
+                    "steps": plan.steps, "train_size": plan.train_size, "eval_every": 10**9},
+        "series": series,
+    }
+    return spec_from_dict(data, source=f"frontier {name!r}")
+
+
+@dataclass
+class FrontierRun:
+    """The evaluated points of every line: ``points[label][size] = per-seed test errors`` (seed order)."""
+
+    spec: ExperimentSpec
+    lines: dict[str, Line]
+    searches: dict[str, Bisection]
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # chunk id -> its run rows
+    computed: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+
+
+def _errors(rows: list[dict[str, Any]], seeds: tuple[int, ...]) -> list[float]:
+    """Per seed (in ``seeds`` order) the test error of the member chosen on validation data."""
+    by_seed = {}
+    for r in rows:
+        if r["chosen"]:
+            e = r["test_error"]
+            by_seed[r["seed"]] = math.inf if r["diverged"] or e is None or e != e else float(e)
+    return [by_seed.get(s, math.inf) for s in seeds]
+
+
+def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", workers: int | None = None,
+               address: str | None = None, device: str = "cpu", threads: int = 1, force: bool = False,
+               repair: bool = False, progress: Progress | None = None) -> FrontierRun:
+    """Evaluate every line's bisection (resuming from ``out_dir``) and return the points."""
+    t0 = time.perf_counter()
+    say = progress or (lambda _msg: None)
+    spec = frontier_spec(plan, Path(out_dir).name)
+    chunks: dict[tuple[str, int], Chunk] = {(c.series.name, c.value): c for c in expand(spec)}
+    lines = {line.label: line for line in plan.lines()}
+    run = FrontierRun(spec, lines, {lab: Bisection(*plan.bracket(line.k), plan.error_threshold, plan.rel_tol)
+                                    for lab, line in lines.items()})
+    store = ResultStore(out_dir)
+    store.open(spec, device=device, repair=repair, force=force)
+    try:
+        if store.finished():
+            for r in read_runs(out_dir).to_pylist():
+                run.rows.setdefault(r["chunk_id"], []).append(r)
+        rounds = 0
+        while True:
+            want = {lab: s for lab, b in run.searches.items() if (s := b.next_size()) is not None}
+            if not want:
+                break
+            rounds += 1
+            todo = []
+            for lab, size in want.items():
+                c = chunks[(lab, size)]
+                if c.chunk_id in run.rows:
+                    run.searches[lab].record(size, _errors(run.rows[c.chunk_id], plan.seeds))
+                    run.reused += 1
+                else:
+                    todo.append(c)
+            if not todo:
+                continue
+            say(f"round {rounds}: {len(todo)} point(s): " + ", ".join(f"{c.series.name} size={c.value}" for c in todo))
+            for res in execute(todo, executor=executor, device=device, workers=workers, address=address,
+                               threads=threads, imports=(), sys_path=()):
+                c = next(x for x in todo if x.chunk_id == res.chunk_id)
+                store.write(res, expected_rows=c.expected_rows)
+                rows = [dict(zip(res.runs, vals)) for vals in zip(*res.runs.values())]
+                run.rows[c.chunk_id] = rows
+                errs = _errors(rows, plan.seeds)
+                run.searches[c.series.name].record(c.value, errs)
+                run.computed += 1
+                ok = sum(e < plan.error_threshold for e in errs)
+                say(f"  {c.series.name} size={c.value}: {ok}/{len(errs)} seeds learned ({res.seconds:.1f} s)")
+    finally:
+        store.close()
+    run.seconds = time.perf_counter() - t0
+    return run
