@@ -53,7 +53,11 @@ class Series:
 
 @dataclass
 class Heatmap:
-    """A colour map ``z[len(y), len(x)]`` over a grid (a phase diagram)."""
+    """A colour map ``z[len(y), len(x)]`` over a grid (a phase diagram).
+
+    With ``points=True``, ``x``, ``y`` and ``z`` are parallel lists: one coloured marker per point
+    (for sparse, irregular evaluations such as a bisection's, where a grid would invent values).
+    """
 
     x: Sequence[float]
     y: Sequence[float]
@@ -62,6 +66,7 @@ class Heatmap:
     cmap: str = "viridis"
     vmin: float | None = None
     vmax: float | None = None
+    points: bool = False
 
 
 @dataclass

@@ -27,47 +27,53 @@ def _who(learner: str, loss: str) -> str:
     return "SQ learner" if learner == "sq-polynomial" else f"GD ({loss} loss)"
 
 
-def _fit_series(fit: dict[str, Any], budgets: list[int], rows: list[dict[str, Any]], color: str) -> list[Series]:
+def _fit_series(fit: dict[str, Any], budgets: list[int], rows: list[dict[str, Any]], color: str,
+                name: str) -> list[Series]:
     out = []
     if fit["slope"] is not None:
         xs = [min(budgets), max(budgets)]
         ys = [math.exp(fit["intercept"]) * x ** fit["slope"] for x in xs]
         ci = "" if fit["slope_ci_low"] is None else f" [{fit['slope_ci_low']:.2f}, {fit['slope_ci_high']:.2f}]"
-        out.append(Series(xs, ys, f"fit: slope {fit['slope']:.2f}{ci}", style="--", color=color))
+        out.append(Series(xs, ys, f"{name} fit {fit['slope']:.2f}{ci}", style="--", color=color))
     pred = fit["predicted_slope"]
     anchor = next((r for r in rows if r["threshold"] is not None and r["censored"] is None), None)
     if pred is not None and math.isfinite(pred) and anchor is not None:
         xs = [anchor["budget"], max(budgets)]
         ys = [anchor["threshold"] * (x / anchor["budget"]) ** pred for x in xs]
-        out.append(Series(xs, ys, f"CSQ-predicted slope <= {pred:.2f}", style=":", color=color))
+        out.append(Series(xs, ys, f"{name} CSQ slope ≤ {pred:.2f}", style=":", color=color))
     return out
 
 
 def _threshold_panel(result: dict[str, Any]) -> Panel:
     series: list[Series] = []
+    single = len({(f["learner"], f["loss"]) for f in result["fits"]}) == 1
     for i, fit in enumerate(result["fits"]):
         color = _COLORS[i % len(_COLORS)]
         rows = sorted((t for t in result["thresholds"] if (t["k"], t["learner"], t["loss"]) ==
                        (fit["k"], fit["learner"], fit["loss"])), key=lambda t: t["budget"])
-        name = f"{_who(fit['learner'], fit['loss'])}, k = {fit['k']}"
+        name = f"k={fit['k']}" if single else f"{_who(fit['learner'], fit['loss'])}, k={fit['k']}"
         ok = [t for t in rows if t["threshold"] is not None and t["censored"] is None]
         if ok:
             below = [max(0.0, t["threshold"] - t["ci_low"]) for t in ok]
             above = [max(0.0, t["ci_high"] - t["threshold"]) for t in ok]
-            series.append(Series([t["budget"] for t in ok], [t["threshold"] for t in ok], f"{name}: threshold (95% CI)",
+            series.append(Series([t["budget"] for t in ok], [t["threshold"] for t in ok], f"{name} threshold",
                                  style="o-", color=color, yerr=(below, above)))
         up = [t for t in rows if t["censored"] == "above"]
         if up:
             series.append(Series([t["budget"] for t in up], [t["bracket"][1] for t in up],
-                                 f"{name}: learned at the largest size tried", style="^", color=color))
+                                 f"{name} ≥ largest size", style="^", color=color))
         down = [t for t in rows if t["censored"] == "below"]
         if down:
             series.append(Series([t["budget"] for t in down], [t["bracket"][0] for t in down],
-                                 f"{name}: not learned at the smallest size tried", style="v", color=color))
-        series += _fit_series(fit, [t["budget"] for t in rows], rows, color)
-    return Panel(title="largest size learned by half of the seeds", xlabel=f"budget: {_AXIS[result['axis']]}",
-                 ylabel=f"threshold size: {_SIZE.get(result['family'], 'size')}", series=series, xscale="log",
-                 yscale="log", note="no threshold inside the size bracket at any budget (see the table)")
+                                 f"{name} < smallest size", style="v", color=color))
+        series += _fit_series(fit, [t["budget"] for t in rows], rows, color, name)
+    who = "" if not single else f" ({_who(result['fits'][0]['learner'], result['fits'][0]['loss'])})"
+    panel = Panel(title=f"largest size learned by half of the seeds{who}", xlabel=f"budget: {_AXIS[result['axis']]}",
+                  ylabel=f"threshold size: {_SIZE.get(result['family'], 'size')}", series=series, xscale="log",
+                  yscale="log")
+    if not panel.has_data():
+        panel.note = "no threshold inside the size bracket at any budget (see the table)"
+    return panel
 
 
 def _phase_panel(result: dict[str, Any]) -> Panel | None:
@@ -76,15 +82,11 @@ def _phase_panel(result: dict[str, Any]) -> Panel | None:
         return None
     k, loss = pts[0]["k"], pts[0]["loss"]
     pts = [p for p in pts if p["k"] == k and p["loss"] == loss]
-    budgets = sorted({p["budget"] for p in pts})
-    sizes = sorted({p["size"] for p in pts})
-    z = [[math.nan] * len(budgets) for _ in sizes]
-    for p in pts:
-        z[sizes.index(p["size"])][budgets.index(p["budget"])] = min(p["median_error"], 2.0)
-    return Panel(title=f"phase diagram, GD ({loss} loss), k = {k}", xlabel=f"budget: {_AXIS[result['axis']]}", xscale="log",
-                 ylabel=f"size: {_SIZE.get(result['family'], 'size')} (evaluated)",
-                 heatmap=Heatmap(budgets, sizes, z, "median normalized test error (clipped at 2)", cmap="viridis_r",
-                                 vmin=0.0, vmax=1.2), legend=False)
+    return Panel(title=f"phase diagram, GD ({loss} loss), k = {k}", xlabel=f"budget: {_AXIS[result['axis']]}",
+                 ylabel=f"size: {_SIZE.get(result['family'], 'size')}", xscale="log", yscale="log",
+                 heatmap=Heatmap([p["budget"] for p in pts], [p["size"] for p in pts],
+                                 [min(p["median_error"], 2.0) for p in pts], "median normalized test error",
+                                 cmap="viridis_r", vmin=0.0, vmax=1.2, points=True), legend=False)
 
 
 def _tables(result: dict[str, Any]) -> list[Table]:

@@ -113,8 +113,12 @@ def _draw_series(ax: Any, s: Series, panel: Panel) -> None:
 
 
 def _draw_heatmap(ax: Any, hm: Heatmap, fig: Any) -> None:
-    z = np.ma.masked_invalid(np.asarray(hm.z, dtype=float))
-    mesh = ax.pcolormesh(_arr(hm.x), _arr(hm.y), z, cmap=hm.cmap, vmin=hm.vmin, vmax=hm.vmax, shading="nearest")
+    if hm.points:  # one coloured square per evaluated point
+        mesh = ax.scatter(_arr(hm.x), _arr(hm.y), c=_arr(hm.z), cmap=hm.cmap, vmin=hm.vmin, vmax=hm.vmax, marker="s",
+                          s=70, edgecolors="0.3", linewidths=0.5)
+    else:
+        z = np.ma.masked_invalid(np.asarray(hm.z, dtype=float))
+        mesh = ax.pcolormesh(_arr(hm.x), _arr(hm.y), z, cmap=hm.cmap, vmin=hm.vmin, vmax=hm.vmax, shading="nearest")
     fig.colorbar(mesh, ax=ax, label=hm.label)
 
 
