@@ -17,6 +17,8 @@ def test_version(capsys):
     (["--bogus"], "No such option: --bogus"),
     (["check", "no-such-family"], "No such command"),
     (["families", "--json", "extra"], "unexpected extra argument"),
+    (["reproduce", "--executor", "slurm"], "'slurm' is not one of 'serial', 'process', 'ray'"),
+    (["reproduce", "--device", "tpu"], "'tpu' is not one of 'auto', 'cpu', 'cuda'"),
 ])
 def test_usage_errors_are_one_line_exit_2(argv, fragment, capsys):
     with pytest.raises(SystemExit) as info:
