@@ -43,6 +43,17 @@ def _run_experiments(names: list[str], quick: bool, out: Path, options: dict[str
     return done, errors
 
 
+def _check_options(options: dict[str, Any]) -> None:
+    """The executor options, checked once before anything runs (a bad one: one line, exit 2)."""
+    from ..errors import InvalidParameterError
+    from ..experiments.executors import check_executor
+
+    if options["repair"] and options["force"]:
+        raise InvalidParameterError("--repair and --force exclude each other: --force already recomputes everything.")
+    check_executor(options["executor"], workers=options["workers"], threads=options["threads"],
+                   address=options["address"])
+
+
 def _say_where(paths: dict[str, Path], runs: list[dict[str, Any]], sections: int, figures: int) -> None:
     """The last words of the command: where every result is (plain lines, so that paths are never folded)."""
     print("symhard reproduce: the results are in")
@@ -59,7 +70,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         quick: bool = typer.Option(True, "--quick/--full", help="Small sweeps and sizes (minutes on a CPU) or the full ones (a GPU or a cluster)."),
         out: Path = typer.Option(Path("symhard-results"), "--out", help="Results root: OUT/report.md, OUT/report.html, OUT/figures/ and one OUT/<spec>[-quick]/ folder per experiment."),
         experiments: bool = typer.Option(True, "--experiments/--no-experiments", help="Run the built-in experiment specs (resumable) before the report."),
-        specs: str = typer.Option("", "--specs", help="Comma-separated built-in specs to run (default: all)."),
+        specs: str = typer.Option("", "--specs", help="Comma-separated built-in spec names or TOML files to run (default: every built-in spec)."),
         executor: Executor = typer.Option(Executor.serial, "--executor", help="Where the experiments' chunks run."),
         address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster); only with --executor ray."),
         device: Device = typer.Option(Device.cpu, "--device", help="Device of the experiments (auto: CUDA when available)."),
@@ -82,14 +93,16 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
         errors: list[Any] = []
         runs: list[dict[str, Any]] = []
+        options = dict(executor=executor.value, device=device.value, workers=workers, address=address,
+                       threads=threads, repair=repair, force=force)
+        if experiments:
+            _check_options(options)
         with reporter("reproduce") as progress:
             progress(0, None, "loading symhard (torch, the families)")
             if experiments:
                 from ..experiments.spec import builtin_spec_names
 
                 names = builtin_spec_names() if not specs else [s.strip() for s in specs.split(",") if s.strip()]
-                options = dict(executor=executor.value, device=device.value, workers=workers, address=address,
-                               threads=threads, repair=repair, force=force)
                 runs, errors = _run_experiments(names, quick, out, options, progress)
             sections, fam_errors = collect_sections(quick=quick, out_dir=Path(out) / FIGURE_DIR, progress=progress)
             errors.extend(fam_errors)

@@ -26,7 +26,13 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ._common import parse_lr_grid
         from ._progress import reporter
 
+        from ..errors import check_int
+        from ..families.polynomials import check_degree, resolve_group
+
         lrs = parse_lr_grid(lr, (1e-3, 3e-3))
+        check_degree(k, resolve_group(group).degree)  # bad input: one line before anything runs (torch is not loaded yet)
+        for name, value in (("steps", steps), ("seed", seed)):
+            check_int(value, name, min_value=1 if name == "steps" else 0)
         with reporter("separate") as progress:
             progress(0, None, "loading the learners (torch)")
             from ..learners.separation import run_separation
