@@ -209,6 +209,8 @@ def test_reproduce_reuses_stored_chunks_unless_forced(tmp_path, capsys, monkeypa
 
     monkeypatch.setattr(document, "all_families", lambda: {})
     monkeypatch.setattr(document, "separation_factory", lambda: None)
+    paths = {"report.md": tmp_path / "r.md", "report.html": tmp_path / "r.html", "figures": tmp_path}
+    monkeypatch.setattr(document, "write_experiment_report", lambda *a, **k: paths)  # drawing is tested above
     argv = ["reproduce", "--specs", str(toy_spec(tmp_path)), "--out", str(tmp_path / "rep"), "--json"]
     counts = [(e["ran"], e["skipped"]) for _ in range(2) for e in run_json(argv, capsys)["experiments"]]
     forced = run_json([*argv, "--force"], capsys)["experiments"][0]
