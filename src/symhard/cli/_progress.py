@@ -130,13 +130,16 @@ class Reporter(Task):
             self.shown = True
             if self.tty:
                 from rich.console import Console
-                from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
-                                           TimeElapsedColumn)
+                from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+                from rich.table import Column
 
-                self.live = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                     MofNCompleteColumn(), TimeElapsedColumn(),
+                # the description gives way first on a narrow terminal; the count and the time stay
+                self.live = Progress(SpinnerColumn(),
+                                     TextColumn("{task.description}", table_column=Column(
+                                         ratio=1, no_wrap=True, overflow="ellipsis")),
+                                     BarColumn(bar_width=16), TextColumn("{task.fields[count]}"), TimeElapsedColumn(),
                                      console=Console(file=self.stream, highlight=False, force_terminal=True),
-                                     transient=True)
+                                     transient=True, expand=True)
                 self.live.start()
             for t in self.tasks():
                 if t.label or t.prefix:
@@ -163,10 +166,11 @@ class Reporter(Task):
             return
         if self.live is not None:
             desc = ("  " * task.depth) + " › ".join(p for p in (task.prefix, task.label) if p)
+            count = f"{task.done}/{task.total}" if task.total is not None else ""
             if task.handle is None:
-                task.handle = self.live.add_task(desc, total=task.total, completed=task.done)
+                task.handle = self.live.add_task(desc, total=task.total, completed=task.done, count=count)
             else:
-                self.live.update(task.handle, description=desc, total=task.total, completed=task.done)
+                self.live.update(task.handle, description=desc, total=task.total, completed=task.done, count=count)
             return
         now = time.perf_counter()
         if not changed and task.logged_label == task.label and now - task.logged_at < self.every:

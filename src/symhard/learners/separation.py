@@ -162,7 +162,7 @@ def _run_gd(G, x, y, x_test, y_test, *, steps: int, width: int, lrs: list[float]
     Y = torch.as_tensor(y, dtype=torch.float32)
     Xt = torch.as_tensor(x_test, dtype=torch.float32).unsqueeze(-1)
 
-    label = f"{G.name}: gradient descent, {M} network(s) of width {width}, step"
+    label = f"{G.name}: gradient descent steps ({M} network(s) of width {width})"
     done = [0]
 
     def sampler(b: int, g: torch.Generator) -> tuple[tuple[torch.Tensor], torch.Tensor]:
