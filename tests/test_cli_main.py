@@ -17,6 +17,12 @@ def test_version(capsys):
     (["--bogus"], "No such option: --bogus"),
     (["check", "no-such-family"], "No such command"),
     (["families", "--json", "extra"], "unexpected extra argument"),
+    (["reproduce", "--executor", "slurm"], "'slurm' is not one of 'serial', 'process', 'ray'"),
+    (["reproduce", "--device", "tpu"], "'tpu' is not one of 'auto', 'cpu', 'cuda'"),
+    (["reproduce", "--repair", "--force", "--out", "/nonexistent/x"], "--repair and --force exclude each other"),
+    (["reproduce", "--address", "auto", "--out", "/nonexistent/x"], "--address only applies to --executor ray"),
+    (["separate", "--group", "cyclic:8", "--k", "9"], "k == 9 exceeds the number of coordinates n == 8"),
+    (["separate", "--steps", "0"], "steps == 0, must be >= 1"),
 ])
 def test_usage_errors_are_one_line_exit_2(argv, fragment, capsys):
     with pytest.raises(SystemExit) as info:

@@ -323,7 +323,8 @@ def test_reproduce_json_prints_the_written_paths(tmp_path, capsys, monkeypatch):
     main(["reproduce", "--quick", "--no-experiments", "--out", str(tmp_path), "--json"])
     out = capsys.readouterr().out
     d = json.loads(out)
-    assert set(d) == {"report.md", "report.html", "figures", "errors"} and d["errors"] == []
+    assert set(d) == {"report.md", "report.html", "figures", "experiments", "errors"}
+    assert d["errors"] == [] and d["experiments"] == []  # --no-experiments
     assert Path(d["report.html"]).is_file() and Path(d["figures"], "fake-bound.png").is_file()
 
 

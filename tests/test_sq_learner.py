@@ -282,6 +282,7 @@ def test_run_separation_end_to_end_small():
     # the report data: two panels, no drawing, every series labelled, the numbers of the run
     fig = separation_figure([out], 3)
     assert fig.problems() == [] and "polynomials" in fig.title and "Z_n" in fig.title
+    assert f"at most {out['sq']['queries']} queries" in fig.title and "4 steps × batch 256" in fig.title
     errors, sizes = fig.panels
     assert [s.y[0] for s in errors.series] == [out["sq"]["test_error"], gd["test_error"]]
     burnside = next(s for s in sizes.series if "Burnside" in s.label)
@@ -297,5 +298,6 @@ def test_separation_section_keeps_its_signature():
     from symhard.sections import Section
 
     sig = inspect.signature(separation_section)
-    assert list(sig.parameters) == ["quick"] and sig.parameters["quick"].default is True
+    assert list(sig.parameters) == ["quick", "progress"] and sig.parameters["quick"].default is True
+    assert sig.parameters["progress"].default is None  # symhard.progress: optional, silent by default
     assert sig.return_annotation in (Section, "Section")

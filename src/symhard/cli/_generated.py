@@ -59,6 +59,7 @@ def command_for(family: type) -> Any:
 
     def callback(**kwargs: Any) -> None:
         from ._common import emit_certificate
+        from ._progress import reporter
 
         as_json = kwargs.pop("as_json")
         given: dict[str, Any] = {}
@@ -71,7 +72,10 @@ def command_for(family: type) -> Any:
                         raise InvalidParameterError(f"{p.flag} and its old name --{alias} are both given; give one.")
                     value = alias_value
             given[p.name] = value.value if isinstance(value, enum.Enum) else value
-        emit_certificate(family().certificate(**given), as_json)
+        with reporter(f"check {family.name}") as progress:
+            progress(0, None, f"computing the certificate of {family.name}")
+            cert = family().certificate(**given)
+        emit_certificate(cert, as_json)
 
     callback.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     callback.__doc__ = f"{family.summary}\n\n{family.theorem}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Any
 
 import typer
 
@@ -32,10 +33,13 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
     ) -> None:
         """Order (Schreier–Sims), degree and generators in cycle notation."""
         from ..groups import PermutationGroup, parse_group
+        from ._progress import reporter
 
-        G = parse_group(group)
-        data = {"group": G.name, "degree": G.degree, "order": G.order,
-                "generators": [PermutationGroup._cycle_string(g) for g in G.generators]}
+        with reporter("groups info") as progress:
+            progress(0, None, f"order of {group} (Schreier–Sims)")
+            G = parse_group(group)
+            data = {"group": G.name, "degree": G.degree, "order": G.order,
+                    "generators": [PermutationGroup._cycle_string(g) for g in G.generators]}
         if as_json:
             print_json(data)
         else:
@@ -49,39 +53,42 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Orbit count by Burnside (exact integers), and by enumeration where small enough."""
-        import math
-
-        from ..errors import InvalidParameterError, check_int
         from ..groups import parse_group
+        from ._progress import reporter
 
-        G = parse_group(group)
-        n = G.degree
-        on = on.value
-        data = {"group": G.name, "degree": n, "order": G.order, "on": on}
-        if on == "boolean":
-            data["orbit_count"] = G.orbit_count_boolean()
-            data["orbit_count_burnside"] = data["orbit_count"]
-            data["orbit_count_enumerated"] = (
-                int(len(G.boolean_orbit_sizes())) if n <= ENUMERATION_POINTS else None
-            )
-        elif on == "subsets":
-            if k is None:
-                raise InvalidParameterError("--on subsets needs --k K (the subset size, 0..n).")
-            k = check_int(k, "k", min_value=0, max_value=n)
-            data["k"] = k
-            data["orbit_count"] = G.orbit_count_subsets(k)
-            data["orbit_count_burnside"] = data["orbit_count"]
-            data["orbit_count_enumerated"] = (
-                len(G.subset_orbit_representatives(k)) if math.comb(n, k) <= ENUMERATION_SUBSETS else None
-            )
-        else:
-            raise InvalidParameterError(f"--on must be 'boolean' or 'subsets', got {on!r}.")
-        if data["orbit_count_enumerated"] is not None and data["orbit_count_enumerated"] != data["orbit_count"]:
-            raise InvalidParameterError(
-                f"internal check failed: enumeration gives {data['orbit_count_enumerated']} orbits, "
-                f"Burnside {data['orbit_count']}."
-            )
+        with reporter("groups orbits") as progress:
+            progress(0, None, f"orbits of {group} on {on.value} (Burnside, then enumeration where small)")
+            data = orbit_data(parse_group(group), on.value, k)
         if as_json:
             print_json(data)
         else:
-            print_table(f"orbits of {G.name} on {on}", [(key, str(v)) for key, v in data.items()])
+            print_table(f"orbits of {data['group']} on {data['on']}", [(key, str(v)) for key, v in data.items()])
+
+
+def orbit_data(G: Any, on: str, k: int | None = None) -> dict[str, Any]:
+    """The orbit counts of ``symhard groups orbits``: Burnside, checked by enumeration where small enough."""
+    import math
+
+    from ..errors import InvalidParameterError, check_int
+
+    n = G.degree
+    data: dict[str, Any] = {"group": G.name, "degree": n, "order": G.order, "on": on}
+    if on == "boolean":
+        data["orbit_count"] = G.orbit_count_boolean()
+        data["orbit_count_burnside"] = data["orbit_count"]
+        data["orbit_count_enumerated"] = int(len(G.boolean_orbit_sizes())) if n <= ENUMERATION_POINTS else None
+    elif on == "subsets":
+        if k is None:
+            raise InvalidParameterError("--on subsets needs --k K (the subset size, 0..n).")
+        k = check_int(k, "k", min_value=0, max_value=n)
+        data["k"] = k
+        data["orbit_count"] = G.orbit_count_subsets(k)
+        data["orbit_count_burnside"] = data["orbit_count"]
+        data["orbit_count_enumerated"] = (
+            len(G.subset_orbit_representatives(k)) if math.comb(n, k) <= ENUMERATION_SUBSETS else None)
+    else:
+        raise InvalidParameterError(f"--on must be 'boolean' or 'subsets', got {on!r}.")
+    if data["orbit_count_enumerated"] is not None and data["orbit_count_enumerated"] != data["orbit_count"]:
+        raise InvalidParameterError(f"internal check failed: enumeration gives {data['orbit_count_enumerated']} "
+                                    f"orbits, Burnside {data['orbit_count']}.")
+    return data

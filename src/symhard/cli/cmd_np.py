@@ -36,9 +36,13 @@ def reduce_cmd(
     from ..reductions.dimacs import read_dimacs
     from ..reductions.np_hardness import reduce_instance
 
-    inst = read_dimacs(instance)
-    data = reduce_instance(inst)
-    data.save(out)
+    from ._progress import reporter
+
+    with reporter("np reduce") as progress:
+        progress(0, None, f"reducing {instance} to a GNN consistency data set")
+        inst = read_dimacs(instance)
+        data = reduce_instance(inst)
+        data.save(out)
     info = {
         "instance": str(instance),
         "out": str(out),
@@ -67,7 +71,12 @@ def check_cmd(
     from ..reductions.dimacs import DEFAULT_RATIO
     from ..reductions.np_hardness import check_random
 
-    rep = check_random(random, n_vars, n_clauses=clauses, ratio=DEFAULT_RATIO if ratio is None else ratio, seed=seed)
+    from ._progress import reporter
+
+    with reporter("np check") as progress:
+        progress(0, None, f"{random} random instances with {n_vars} variables, each solved by python-sat and z3")
+        rep = check_random(random, n_vars, n_clauses=clauses, ratio=DEFAULT_RATIO if ratio is None else ratio,
+                           seed=seed)
     d = rep.to_dict()
     if as_json:
         print_json(d)
@@ -89,10 +98,14 @@ def solve_cmd(
     from ..reductions.dimacs import satisfies
     from ..reductions.np_hardness import GADGET_NAMES, GraphDataset, max_label_error, solve_consistency, to_smtlib, weights_to_assignment
 
+    from ._progress import reporter
+
     ds = GraphDataset.load(data)
     if smt2 is not None:
         smt2.write_text(to_smtlib(ds))
-    res = solve_consistency(ds, timeout_ms=timeout_ms)
+    with reporter("np solve") as progress:
+        progress(0, None, f"z3 on {ds.n_graphs} graphs of {data}")
+        res = solve_consistency(ds, timeout_ms=timeout_ms)
     out = res.to_dict()
     if res.consistent:
         out["max_label_error"] = max_label_error(ds, res.weights)

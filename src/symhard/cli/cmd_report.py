@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
-from ._common import print_json, print_table
+from ._common import print_json
 
 
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
@@ -14,18 +15,25 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
     def report(
         directory: Path = typer.Argument(Path("symhard-results"), help="A results root (holding <spec>/ folders) or one spec folder."),
         families: bool = typer.Option(False, "--families/--no-families", help="Also compute every family's certificate section (slower)."),
-        full: bool = typer.Option(False, "--full", help="With --families: the families' full sizes instead of the quick ones."),
+        quick: bool = typer.Option(True, "--quick/--full", help="With --families: the families' quick sizes or the full ones (as in 'symhard reproduce')."),
         as_json: bool = typer.Option(False, "--json", help="Print the written paths as JSON."),
-    ) -> None:
+    ) -> int:
         """Write report.md and report.html (one self-contained file; figures as PNG and SVG in DIR/figures)."""
         from ..report.document import FIGURE_DIR, collect_sections, write_experiment_report
         from ..report.experiments import spec_folders
+        from ._progress import reporter
 
         spec_folders(directory)  # a clear error if the folder does not exist
-        sections, errors = (collect_sections(quick=not full, out_dir=Path(directory) / FIGURE_DIR)
-                            if families else ([], []))
-        paths = write_experiment_report(directory, sections, errors)
+        with reporter("report") as progress:
+            progress(0, None, "starting")
+            sections, errors = (collect_sections(quick=quick, out_dir=Path(directory) / FIGURE_DIR, progress=progress)
+                                if families else ([], []))
+            paths = write_experiment_report(directory, sections, errors, progress=progress)
         if as_json:
             print_json({k: str(v) for k, v in paths.items()})
         else:
-            print_table("report", [(k, str(v)) for k, v in paths.items()])
+            print(f"symhard report: {paths['report.html']} (self-contained HTML) and {paths['report.md']}; "
+                  f"figures (PNG and SVG) in {paths['figures']}")
+        for e in errors:
+            print(f"symhard: error in {e.family}: {e.error}", file=sys.stderr)
+        return 1 if errors else 0

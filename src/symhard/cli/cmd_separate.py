@@ -23,11 +23,22 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON with keys sq and gd."),
     ) -> None:
         """Learn a random degree-k orbit sum with the SQ learner and with gradient descent."""
-        from ..learners.separation import run_separation
-
         from ._common import parse_lr_grid
+        from ._progress import reporter
 
-        out = run_separation(group, k, samples, seed=seed, steps=steps, lrs=parse_lr_grid(lr, (1e-3, 3e-3)))
+        from ..errors import check_int
+        from ..families.polynomials import check_degree, resolve_group
+
+        lrs = parse_lr_grid(lr, (1e-3, 3e-3))
+        check_degree(k, resolve_group(group).degree)  # bad input: one line before anything runs (torch is not loaded yet)
+        for name, value in (("steps", steps), ("seed", seed)):
+            check_int(value, name, min_value=1 if name == "steps" else 0)
+        with reporter("separate") as progress:
+            progress(0, None, "loading the learners (torch)")
+            from ..learners.separation import run_separation
+
+            out = run_separation(group, k, samples, seed=seed, steps=steps, lrs=lrs,
+                                 progress=progress)
         if as_json:
             print_json(out)
             return

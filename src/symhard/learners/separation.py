@@ -51,6 +51,7 @@ import torch
 from .._random import as_generator
 from ..errors import check_float, check_int
 from ..families.polynomials import check_degree, hard_class_size, random_hard_member, resolve_group
+from ..progress import Progress, as_progress, nested, track
 from ..sections import Figure, Panel, Section, Series, Table
 from .sq_polynomial import EmpiricalOracle, SQPolynomialLearner
 
@@ -83,7 +84,7 @@ def auto_samples(group: Any, k: int, seed: int = 0, *, pilot: int = _PILOT, marg
 def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = None, *, seed: int = 0,
                    steps: int = 1000, width: int = 256, lrs: Sequence[float] = (1e-3, 3e-3),
                    batch_size: int = 256, test_samples: int = 5000, evals: int = 4,
-                   run_gd: bool = True) -> dict[str, Any]:
+                   run_gd: bool = True, progress: Progress | None = None) -> dict[str, Any]:
     """Run both learners on one random hard target; returns a JSON-ready dict with keys
     ``sq``, ``gd`` (each with ``test_error``, ``queries``/``steps``, ``seconds``) and the setting.
 
@@ -93,6 +94,7 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     GD's test error is recorded ``evals`` times along the run (its curve) and at the end.
     ``test_error`` is the MSE on ``test_samples`` fresh points divided by their mean square; for
     the SQ learner ``exact_error`` = E(f̂ − f)²/E f² is also given (Hermite orthogonality).
+    ``progress`` (:mod:`symhard.progress`) hears of the pilot, the SQ learner and every GD step.
     """
     G = resolve_group(group)
     n = G.degree
@@ -104,6 +106,9 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     lrs = [check_float(v, "lr", low=0.0, low_open=True) for v in (lrs if isinstance(lrs, (list, tuple)) else [lrs])]
     subset, target = random_hard_member(G, k, seed=seed)
     auto = samples is None
+    report = as_progress(progress)
+    if auto:
+        report(0, None, f"{G.name}, k={k}: pilot run of the SQ learner on {_PILOT} samples (choosing m)")
     t0 = time.perf_counter()
     samples = auto_samples(G, k, seed, target=target) if auto else check_int(samples, "samples", min_value=2)
     pilot_seconds = time.perf_counter() - t0
@@ -113,6 +118,7 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     x_test = rng.standard_normal((test_samples, n))
     y_test = target(x_test)
     learner = SQPolynomialLearner(G, k)
+    report(0, None, f"{G.name}, k={k}: SQ learner on m = {samples} samples")
     res = learner.fit(EmpiricalOracle(x, y), check_samples=not auto)
     pred = res.predictor
     sq = {
@@ -136,12 +142,12 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     }
     if run_gd:
         out["gd"] = _run_gd(G, x, y, x_test, y_test, steps=steps, width=width, lrs=lrs, batch_size=batch_size,
-                            seed=seed, evals=evals)
+                            seed=seed, evals=evals, progress=report)
     return out
 
 
 def _run_gd(G, x, y, x_test, y_test, *, steps: int, width: int, lrs: list[float], batch_size: int,
-            seed: int, evals: int = 4) -> dict[str, Any]:
+            seed: int, evals: int = 4, progress: Progress = as_progress(None)) -> dict[str, Any]:
     """Adam on the square loss for an ensemble of ``len(lrs)`` G-averaged ReLU networks (one per
     learning rate), mini-batches drawn uniformly with replacement from the m training samples."""
     from ..models.cnn import GroupAveragedNetwork
@@ -156,8 +162,14 @@ def _run_gd(G, x, y, x_test, y_test, *, steps: int, width: int, lrs: list[float]
     Y = torch.as_tensor(y, dtype=torch.float32)
     Xt = torch.as_tensor(x_test, dtype=torch.float32).unsqueeze(-1)
 
+    label = f"{G.name}: gradient descent steps ({M} network(s) of width {width})"
+    done = [0]
+
     def sampler(b: int, g: torch.Generator) -> tuple[tuple[torch.Tensor], torch.Tensor]:
-        # the same law as train_ensemble's finite mode, without its final pass over all m samples
+        # the same law as train_ensemble's finite mode, without its final pass over all m samples;
+        # train_ensemble draws one batch per step, so the calls count the steps
+        progress(done[0], steps, label)
+        done[0] += 1
         idx = torch.randint(X.shape[0], (b,), generator=g)
         return (X[idx],), Y[idx]
 
@@ -166,6 +178,7 @@ def _run_gd(G, x, y, x_test, y_test, *, steps: int, width: int, lrs: list[float]
     t0 = time.perf_counter()
     r = train_ensemble(net, None, None, test_inputs=(Xt,), test_y=torch.as_tensor(y_test, dtype=torch.float32),
                        config=cfg, sampler=sampler)
+    progress(done[0], steps, label)
     errs = np.where(r.diverged, np.inf, r.test_error)
     best = int(np.argmin(errs))
     curve = [(c["step"], round(c["test_error"], 4)) for c in r.curves if c["member"] == best]
@@ -179,9 +192,13 @@ def _run_gd(G, x, y, x_test, y_test, *, steps: int, width: int, lrs: list[float]
 
 
 def separation_sweep(ns: Sequence[int], k: int = 4, seed: int = 0, *, steps: int = 1000,
-                     lrs: Sequence[float] = (1e-3, 3e-3), evals: int = 4) -> list[dict[str, Any]]:
-    """:func:`run_separation` for the cyclic groups Z_n, n in ``ns`` (automatic sample sizes)."""
-    return [run_separation(f"cyclic:{n}", k, None, seed=seed, steps=steps, lrs=lrs, evals=evals) for n in ns]
+                     lrs: Sequence[float] = (1e-3, 3e-3), evals: int = 4,
+                     progress: Progress | None = None) -> list[dict[str, Any]]:
+    """:func:`run_separation` for the cyclic groups Z_n, n in ``ns`` (automatic sample sizes); ``progress``
+    hears of each n, and of each run's steps through :func:`symhard.progress.nested`."""
+    return [run_separation(f"cyclic:{n}", k, None, seed=seed, steps=steps, lrs=lrs, evals=evals,
+                           progress=nested(progress, f"n = {n}"))
+            for n in track(list(ns), progress, "separation run, Z_n with n")]
 
 
 def separation_figure(rows: list[dict[str, Any]], k: int, caption: str = "") -> Figure:
@@ -208,9 +225,13 @@ def separation_figure(rows: list[dict[str, Any]], k: int, caption: str = "") -> 
                        f"N_{k}(Z_n) orbits (Burnside)", style="^-"),
                 Series(grid, [math.comb(v, k) / v for v in grid], f"C(n,{k})/n", style=":", color="gray"),
                 Series(ns, [r["samples"] for r in rows], "samples m used", style="o", color="C3")])
+    gd = [r["gd"] for r in rows if "gd" in r]
+    budget = f"SQ learner: at most {max(r['sq']['queries'] for r in rows)} queries" if rows else "no runs"
+    if gd:
+        budget += f"; GD: {max(g['steps'] for g in gd)} steps × batch {gd[0]['batch_size']}"
     return Figure(name="polynomials-separation",
-                  title=f"polynomials (hard class): SQ learner vs gradient descent, degree {k}, G = Z_n, "
-                        f"n = {', '.join(map(str, ns))}",
+                  title=f"polynomials (hard class): SQ learner vs gradient descent; degree-{k} orbit sums, group Z_n, "
+                        f"n = {', '.join(map(str, ns))}; budget: the same m samples, {budget}",
                   panels=[errors, sizes], caption=caption)
 
 
@@ -228,8 +249,9 @@ def separation_table(rows: list[dict[str, Any]]) -> Table:
                  rows=out, caption="Both learners see the same m samples; errors are test MSE / E[y²].")
 
 
-def _separation_section(ns: Sequence[int], k: int, steps: int, evals: int, quick: bool) -> Section:
-    rows = separation_sweep(ns, k=k, seed=0, steps=steps, evals=evals)
+def _separation_section(ns: Sequence[int], k: int, steps: int, evals: int, quick: bool,
+                        progress: Progress | None = None) -> Section:
+    rows = separation_sweep(ns, k=k, seed=0, steps=steps, evals=evals, progress=progress)
     caption = (f"GD: Z_n-averaged ReLU net (width 256, circular form), Adam, best of lr 1e-3 / 3e-3, "
                f"{steps} steps of batch 256 from the same m samples as the SQ learner"
                + (" (quick budget; `symhard separate` uses 1000 steps)." if quick else "."))
@@ -241,12 +263,12 @@ def _separation_section(ns: Sequence[int], k: int, steps: int, evals: int, quick
                    anchor="polynomials-separation")
 
 
-def separation_section(quick: bool = True) -> Section:
+def separation_section(quick: bool = True, progress: Progress | None = None) -> Section:
     """SQ vs GD on random degree-4 orbit sums under Z_n, as report data (no drawing).
 
     Quick: n = 16, 32, GD 150 steps (one ensemble of lrs 1e-3, 3e-3); full: n = 16, 32, 64, 128
-    with the default GD budget of ``symhard separate`` (1000 steps).
+    with the default GD budget of ``symhard separate`` (1000 steps). ``progress``: see :mod:`symhard.progress`.
     """
     if quick:
-        return _separation_section([16, 32], 4, steps=150, evals=2, quick=True)
-    return _separation_section([16, 32, 64, 128], 4, steps=1000, evals=4, quick=False)
+        return _separation_section([16, 32], 4, steps=150, evals=2, quick=True, progress=progress)
+    return _separation_section([16, 32, 64, 128], 4, steps=1000, evals=4, quick=False, progress=progress)

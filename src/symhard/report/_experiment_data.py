@@ -133,7 +133,8 @@ class ExperimentData:
         if s.is_gd:
             return self.gd_budget(s)
         qs = [st.queries for k, st in self.settings.items() if k[0] == s.name and math.isfinite(st.queries)]
-        qtxt = f"{min(qs):.3g}–{max(qs):.3g} statistical queries" if qs else "statistical queries not recorded"
+        qtxt = (f"{min(qs):.3g}–{max(qs):.3g} statistical queries (mean over seeds)" if qs
+                else "statistical queries not recorded")
         return f"{s.learner} on {s.train_size} samples, {qtxt}"
 
 

@@ -32,6 +32,7 @@ from typing import Any, Iterable, Sequence
 
 from ..errors import InvalidParameterError
 from ..families.base import Certificate, all_families
+from ..progress import Progress, as_progress, nested
 from ..sections import Section
 from . import _html
 from .render import render_figure
@@ -83,34 +84,52 @@ def _family_section(cls: type, quick: bool, out_dir: Path | None) -> Section:
 
 
 def collect_sections(quick: bool = True, families: Iterable[str] | None = None, *, separation: bool | None = None,
-                     out_dir: str | Path | None = None) -> tuple[list[Section], list[SectionError]]:
+                     out_dir: str | Path | None = None,
+                     progress: Progress | None = None) -> tuple[list[Section], list[SectionError]]:
     """Every registered family's section (or those named in ``families``), never raising.
 
     ``separation`` (default: when all families are collected) appends
     ``symhard.learners.separation.separation_section(quick)`` if that function exists.
     ``out_dir`` is only needed by families with the older ``report_section(out_dir, quick)``.
+    ``progress`` (:mod:`symhard.progress`) hears of every section (and of the separation's steps).
     """
     registry = all_families()
     names = list(registry) if families is None else list(families)
+    if separation is None:
+        separation = families is None
     sections: list[Section] = []
     errors: list[SectionError] = []
-    for name in names:
+    jobs: list[tuple[str, Any]] = [(name, None) for name in names]
+    make = None
+    try:
+        make = separation_factory() if separation else None
+    except Exception as err:  # noqa: BLE001 - the separation module failed to import
+        errors.append(SectionError(family="separation", error=_one_line(err)))
+    if make is not None:
+        jobs.append(("separation", make))
+    report = as_progress(progress)
+    for i, (name, job) in enumerate(jobs):
+        report(i, len(jobs), f"computing the report section of {name}")
         try:
+            if job is not None:
+                sections.append(_call_with_progress(job, quick, nested(progress, name)))
+                continue
             if name not in registry:
                 raise InvalidParameterError(f"unknown family {name!r}; allowed: {', '.join(registry)}.")
             sections.append(_family_section(registry[name], quick, None if out_dir is None else Path(out_dir)))
         except Exception as err:  # noqa: BLE001 - one failing family must not stop the report
             errors.append(SectionError(family=name, error=_one_line(err)))
-    if separation is None:
-        separation = families is None
-    if separation:
-        try:
-            make = separation_factory()
-            if make is not None:
-                sections.append(make(quick))
-        except Exception as err:  # noqa: BLE001
-            errors.append(SectionError(family="separation", error=_one_line(err)))
+    report(len(jobs), len(jobs), "computing the report sections")
     return sections, errors
+
+
+def _call_with_progress(make: Any, quick: bool, progress: Progress) -> Section:
+    """``make(quick, progress=progress)`` where ``make`` takes ``progress``, else ``make(quick)``."""
+    try:
+        takes = "progress" in inspect.signature(make).parameters
+    except (TypeError, ValueError):
+        takes = False
+    return make(quick, progress=progress) if takes else make(quick)
 
 
 def separation_factory() -> Any:
@@ -128,18 +147,35 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+def _count(v: Any) -> str:
+    """A class size: exact up to 10^12, then in scientific notation (a 2^352-member class is not 106 digits)."""
+    if isinstance(v, int) and not isinstance(v, bool) and abs(v) >= 10**12:
+        return f"{float(v):.3e}" if v < 10**300 else f"≈ 2^{v.bit_length() - 1}"
+    return _fmt(v)
+
+
+def _method(d: dict[str, Any]) -> str:
+    """``exact``/``mc``, or ``mixed`` with which quantity used which method."""
+    methods = d.get("methods")
+    if d["method"] == "mixed" and isinstance(methods, dict):
+        return "mixed (" + ", ".join(f"{k}: {v}" for k, v in methods.items()) + ")"
+    return str(d["method"])
+
+
 def certificate_table(certs: Sequence[Certificate]) -> str:
-    """One Markdown table row per certificate with the common keys."""
+    """One Markdown table row per certificate with the common keys; a Monte-Carlo norm carries its
+    standard error, a ``mixed`` method says which quantity was computed how."""
     head = ("| family | params | method | members | realization error | max off-diag corr (± se) "
-            "| min norm | lower bound: log10 queries @ τ |\n|---|---|---|---|---|---|---|---|")
+            "| min norm (± se) | lower bound: log10 queries @ τ |\n|---|---|---|---|---|---|---|---|")
     rows = []
     for c in certs:
         d = c.to_dict()
         params = ", ".join(f"{k}={_fmt(v)}" for k, v in d["params"].items())
         lb = d["lower_bound"]
+        norm = _fmt(d["min_norm"]) + (f" ± {_fmt(d['min_norm_stderr'])}" if d.get("min_norm_stderr") else "")
         rows.append(
-            f"| {d['family']} | {params} | {d['method']} | {d['members']} | {_fmt(d['realization_error'])} | "
-            f"{_fmt(d['max_offdiag_corr'])} ± {_fmt(d['max_offdiag_corr_stderr'])} | {_fmt(d['min_norm'])} | "
+            f"| {d['family']} | {params} | {_method(d)} | {_count(d['members'])} | {_fmt(d['realization_error'])} | "
+            f"{_fmt(d['max_offdiag_corr'])} ± {_fmt(d['max_offdiag_corr_stderr'])} | {norm} | "
             f"{_fmt(lb['log10_queries'])} @ {_fmt(lb['tau'])} |"
         )
     return "\n".join([head, *rows])
@@ -171,8 +207,9 @@ class _Drawn:
     svg: Path | None
 
 
-def _draw(section: Section, fig_dir: Path, used: set[str]) -> list[_Drawn]:
-    """Render the section's figures (file stems unique across the report: ``name``, ``name-2``, ...)."""
+def _draw(section: Section, fig_dir: Path, used: set[str], on_figure: Any) -> list[_Drawn]:
+    """Render the section's figures (file stems unique across the report: ``name``, ``name-2``, ...);
+    ``on_figure(stem)`` is called before each one is drawn."""
     out = []
     for f in section.figures:
         if isinstance(f, (str, Path)):  # drawn by a family with the older report_section(out_dir, quick)
@@ -182,6 +219,7 @@ def _draw(section: Section, fig_dir: Path, used: set[str]) -> list[_Drawn]:
         while stem in used:
             stem, k = f"{f.name}-{k}", k + 1
         used.add(stem)
+        on_figure(stem)
         png, svg = render_figure(f, fig_dir, name=stem)
         out.append(_Drawn(f.title, f.caption, png, svg))
     return out
@@ -214,8 +252,9 @@ def _section_blocks(sec: Section, anchor: str, drawn: list[_Drawn], out_dir: Pat
 
 
 def write_report(out_dir: str | Path, sections: Sequence[Section], errors: Sequence[SectionError] = (),
-                 title: str = "symhard report") -> dict[str, Path]:
-    """Draw every figure and write ``out_dir/report.md`` and ``out_dir/report.html``.
+                 title: str = "symhard report", progress: Progress | None = None) -> dict[str, Path]:
+    """Draw every figure and write ``out_dir/report.md`` and ``out_dir/report.html``; ``progress``
+    (:mod:`symhard.progress`) hears of every figure (``done`` of ``total`` figures drawn).
 
     Returns ``{"report.md": ..., "report.html": ..., "figures": <out_dir>/figures}``.
     """
@@ -239,11 +278,20 @@ def write_report(out_dir: str | Path, sections: Sequence[Section], errors: Seque
                     + _html.markdown_to_html("\n".join(lines)) + "</div></section>")
     anchors = _anchors(sections, {"certificates", "errors"})
     used: set[str] = set()
+    report = as_progress(progress)
+    total = sum(not isinstance(f, (str, Path)) for sec in sections for f in sec.figures)
+    drawn_so_far = [0]
+
+    def on_figure(stem: str) -> None:
+        report(drawn_so_far[0], total, f"drawing figure {stem} (PNG and SVG)")
+        drawn_so_far[0] += 1
+
     for sec, anchor in zip(sections, anchors):
         toc.append((anchor, sec.title))
-        sec_md, sec_html = _section_blocks(sec, anchor, _draw(sec, fig_dir, used), out_dir)
+        sec_md, sec_html = _section_blocks(sec, anchor, _draw(sec, fig_dir, used, on_figure), out_dir)
         md += sec_md
         body.append(sec_html)
+    report(total, total, "writing report.md and report.html")
     md_path, html_path = out_dir / "report.md", out_dir / "report.html"
     md_path.write_text("\n".join(md), encoding="utf-8")
     html_path.write_text(_html.page(title, toc, body), encoding="utf-8")
@@ -251,14 +299,20 @@ def write_report(out_dir: str | Path, sections: Sequence[Section], errors: Seque
 
 
 def write_experiment_report(root: str | Path, family_sections: Sequence[Section] | None = None,
-                            errors: Sequence[SectionError] | None = None) -> dict[str, Path]:
+                            errors: Sequence[SectionError] | None = None,
+                            progress: Progress | None = None) -> dict[str, Path]:
     """``report.md`` and ``report.html`` in ``root``: the family sections (when given), then the
-    experiment section of every spec folder under ``root`` (or of ``root`` itself). Returns the paths."""
-    from .experiments import experiment_sections
+    experiment section of every spec folder under ``root`` (or of ``root`` itself). Returns the paths.
+    ``progress`` (:mod:`symhard.progress`) hears of every spec folder read and every figure drawn."""
+    from .experiments import experiment_section, spec_folders
 
     root = Path(root).resolve()
-    exp = experiment_sections(root)
+    folders = spec_folders(root)
+    exp = []
+    for i, folder in enumerate(folders):
+        as_progress(progress)(i, len(folders), f"reading the results in {folder.name}")
+        exp.append(experiment_section(folder))
     if not exp and not family_sections:
         raise InvalidParameterError(f"{root} holds no experiment results (no <spec>/manifest.json); "
                                     "run 'symhard run SPEC'.")
-    return write_report(root, [*(family_sections or []), *exp], errors=list(errors or []))
+    return write_report(root, [*(family_sections or []), *exp], errors=list(errors or []), progress=progress)

@@ -178,9 +178,10 @@ def _draw_panel(ax: Any, panel: Panel, fig: Any) -> None:
     ax.set_yscale(panel.yscale)
     ticks = _integer_x(panel)
     if ticks and len(ticks) <= MAX_VALUE_TICKS:
-        from matplotlib.ticker import NullLocator
+        from matplotlib.ticker import FormatStrFormatter, NullLocator
 
         ax.set_xticks(ticks)
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%d"))  # 16, not 1.6×10¹ on a log axis
         ax.xaxis.set_minor_locator(NullLocator())
     elif ticks and panel.xscale == "linear":
         from matplotlib.ticker import MaxNLocator
