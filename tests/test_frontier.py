@@ -58,7 +58,7 @@ def _independent_thresholds(folder) -> dict[tuple[int, int], int | None]:
 
 def test_frontier_runs_resumes_and_agrees_with_an_independent_recount(tiny, tmp_path):
     lines = []
-    first = run_frontier("boolean", out=tmp_path, progress=lines.append)
+    first = run_frontier("boolean", out=tmp_path, progress=lambda d, t, label: lines.append(label))
     assert first["computed_points"] >= 2 and first["reused_points"] == 0 and lines
     folder = tmp_path / "frontier" / "boolean-steps-quick"
     ref = _independent_thresholds(folder)

@@ -9,26 +9,17 @@ from typing import Optional
 
 import typer
 
+from ._choices import Device, Executor
 from ._common import print_json
 
 
 class Axis(str, enum.Enum):
+    """The budget axis of a frontier."""
+
     steps = "steps"
     batch = "batch"
     samples = "samples"
     width = "width"
-
-
-class Executor(str, enum.Enum):
-    serial = "serial"
-    process = "process"
-    ray = "ray"
-
-
-class Device(str, enum.Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
 
 
 def _losses(values: Optional[list[str]]) -> Optional[tuple[str, ...]]:
@@ -89,12 +80,12 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ..frontier.section import frontier_section
         from ..report.render import render_figure
 
-        def say(msg: str) -> None:
-            print(f"[frontier] {msg}", file=sys.stderr, flush=True)
+        from ._progress import reporter
 
-        result = run_frontier(family, axis=axis.value, quick=quick, losses=_losses(loss), out=out,
-                              executor=executor.value, workers=workers, address=address, device=device.value,
-                              threads=threads, force=force, repair=repair, progress=say)
+        with reporter("frontier") as progress:
+            result = run_frontier(family, axis=axis.value, quick=quick, losses=_losses(loss), out=out,
+                                  executor=executor.value, workers=workers, address=address, device=device.value,
+                                  threads=threads, force=force, repair=repair, progress=progress)
         section = frontier_section(result)
         figures = [p for fig in section.figures for p in render_figure(fig, result["out_dir"])]
         if as_json:

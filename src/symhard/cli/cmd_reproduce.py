@@ -43,6 +43,30 @@ def _run_experiments(names: list[str], quick: bool, out: Path, options: dict[str
     return done, errors
 
 
+#: The frontiers `reproduce` measures (issue 14: the quick frontiers of boolean and gnn-features).
+FRONTIERS = ("boolean", "gnn-features")
+
+
+def _run_frontiers(quick: bool, out: Path, options: dict[str, Any], progress: Any) -> tuple[list[dict[str, Any]], list[Any]]:
+    """Measure (or resume) the frontiers of :data:`FRONTIERS` along the steps axis into ``out/frontier``."""
+    from ..errors import SymhardError
+    from ..frontier import run_frontier
+    from ..progress import nested
+    from ..report.document import SectionError
+
+    done, errors = [], []
+    for i, fam in enumerate(FRONTIERS):
+        progress(i, len(FRONTIERS), f"frontier of {fam}: bisection on the size at each budget")
+        try:
+            r = run_frontier(fam, quick=quick, out=out, progress=nested(progress, f"frontier {fam}"), **options)
+        except SymhardError as err:
+            errors.append(SectionError(family=f"frontier {fam}", error=" ".join(str(err).split())))
+            continue
+        done.append({"frontier": fam, "out_dir": r["out_dir"], "computed": r["computed_points"],
+                     "reused": r["reused_points"], "seconds": r["seconds"]})
+    return done, errors
+
+
 def _check_options(options: dict[str, Any]) -> None:
     """The executor options, checked once before anything runs (a bad one: one line, exit 2)."""
     from ..errors import InvalidParameterError
@@ -58,6 +82,10 @@ def _say_where(paths: dict[str, Path], runs: list[dict[str, Any]], sections: int
     """The last words of the command: where every result is (plain lines, so that paths are never folded)."""
     print("symhard reproduce: the results are in")
     for r in runs:
+        if "frontier" in r:
+            print(f"  frontier {r['frontier']}: {r['out_dir']} ({r['computed']} point(s) computed, {r['reused']} reused, "
+                  f"{r['seconds']:.0f} s)")
+            continue
         print(f"  experiment {r['spec']}: {r['out_dir']} ({r['ran']} chunk(s) run, {r['skipped']} reused, "
               f"{r['seconds']:.0f} s)")
     print(f"  report: {paths['report.html']} (self-contained HTML) and {paths['report.md']}")
@@ -78,6 +106,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per chunk (1 is fastest for these small ensembles)."),
         repair: bool = typer.Option(False, "--repair", help="Move stored files that fail their integrity check aside and recompute exactly what is missing."),
         force: bool = typer.Option(False, "--force", help="Recompute every experiment instead of reusing its stored chunks (the old files are moved into <folder>/quarantine/)."),
+        frontiers: Optional[bool] = typer.Option(None, "--frontiers/--no-frontiers", help="Also measure the frontiers of boolean and gnn-features (symhard frontier; resumable). Default: yes, unless --specs picks experiments."),
         as_json: bool = typer.Option(False, "--json", help="Print the written paths, the experiment folders and the errors as JSON (nothing else on stdout)."),
     ) -> int:
         """Write OUT/report.md and OUT/report.html: every built-in experiment (hard class against
@@ -104,6 +133,10 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
                 names = builtin_spec_names() if not specs else [s.strip() for s in specs.split(",") if s.strip()]
                 runs, errors = _run_experiments(names, quick, out, options, progress)
+                if frontiers if frontiers is not None else not specs:
+                    fronts, f_errors = _run_frontiers(quick, out, options, progress)
+                    runs += fronts
+                    errors += f_errors
             sections, fam_errors = collect_sections(quick=quick, out_dir=Path(out) / FIGURE_DIR, progress=progress)
             errors.extend(fam_errors)
             paths = write_experiment_report(out, sections, errors, progress=progress)

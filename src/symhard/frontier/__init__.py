@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 __all__ = ["run_frontier", "frontier_dir", "RESULT_FILE"]
 
@@ -28,7 +28,7 @@ def frontier_dir(root: str | Path, task: str, axis: str, quick: bool) -> Path:
 def run_frontier(family: str, *, axis: str = "steps", quick: bool = True, losses: tuple[str, ...] | None = None,
                  out: str | Path = "symhard-results", executor: str = "serial", workers: int | None = None,
                  address: str | None = None, device: str = "cpu", threads: int = 1, force: bool = False,
-                 repair: bool = False, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+                 repair: bool = False, progress: Any = None) -> dict[str, Any]:
     """Measure (or resume) the frontier of ``family`` along ``axis``; returns the analysis and writes it.
 
     The analysis (thresholds with bootstrap intervals, fits with the predicted slopes, every

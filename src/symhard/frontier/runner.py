@@ -19,9 +19,10 @@ import math
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..experiments.executors import execute
+from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
 from ..experiments.sweep import Chunk, expand
@@ -29,9 +30,6 @@ from .config import Line, Plan
 from .search import Bisection
 
 __all__ = ["frontier_spec", "run_points", "FrontierRun"]
-
-Progress = Callable[[str], None]
-
 
 def frontier_spec(plan: Plan, name: str) -> ExperimentSpec:
     """The experiment spec whose chunks are every point the frontier may evaluate (validated)."""
@@ -77,26 +75,30 @@ def _errors(rows: list[dict[str, Any]], seeds: tuple[int, ...]) -> list[float]:
 def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", workers: int | None = None,
                address: str | None = None, device: str = "cpu", threads: int = 1, force: bool = False,
                repair: bool = False, progress: Progress | None = None) -> FrontierRun:
-    """Evaluate every line's bisection (resuming from ``out_dir``) and return the points."""
+    """Evaluate every line's bisection (resuming from ``out_dir``) and return the points.
+
+    ``progress`` (:mod:`symhard.progress`) hears of every point: ``done`` = points evaluated so far,
+    ``total`` = an estimate of the points still possible (each line needs at most its two ends and
+    the halvings of its bracket), the label names the point and its outcome.
+    """
     t0 = time.perf_counter()
-    say = progress or (lambda _msg: None)
+    report = as_progress(progress)
     spec = frontier_spec(plan, Path(out_dir).name)
     chunks: dict[tuple[str, int], Chunk] = {(c.series.name, c.value): c for c in expand(spec)}
     lines = {line.label: line for line in plan.lines()}
     run = FrontierRun(spec, lines, {lab: Bisection(*plan.bracket(line.k), plan.error_threshold, plan.rel_tol)
                                     for lab, line in lines.items()})
+    most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
     store = ResultStore(out_dir)
     store.open(spec, device=device, repair=repair, force=force)
     try:
         if store.finished():
             for r in read_runs(out_dir).to_pylist():
                 run.rows.setdefault(r["chunk_id"], []).append(r)
-        rounds = 0
         while True:
             want = {lab: s for lab, b in run.searches.items() if (s := b.next_size()) is not None}
             if not want:
                 break
-            rounds += 1
             todo = []
             for lab, size in want.items():
                 c = chunks[(lab, size)]
@@ -107,7 +109,9 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
                     todo.append(c)
             if not todo:
                 continue
-            say(f"round {rounds}: {len(todo)} point(s): " + ", ".join(f"{c.series.name} size={c.value}" for c in todo))
+            done = run.computed + run.reused
+            report(done, max(most, done + len(todo)), f"{len(todo)} point(s) in parallel: {todo[0].series.name} "
+                                                      f"size={todo[0].value}" + (", ..." if len(todo) > 1 else ""))
             for res in execute(todo, executor=executor, device=device, workers=workers, address=address,
                                threads=threads, imports=(), sys_path=()):
                 c = next(x for x in todo if x.chunk_id == res.chunk_id)
@@ -118,7 +122,9 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
                 run.searches[c.series.name].record(c.value, errs)
                 run.computed += 1
                 ok = sum(e < plan.error_threshold for e in errs)
-                say(f"  {c.series.name} size={c.value}: {ok}/{len(errs)} seeds learned ({res.seconds:.1f} s)")
+                done = run.computed + run.reused
+                report(done, max(most, done), f"{c.series.name} size={c.value}: {ok}/{len(errs)} seeds learned "
+                                              f"({res.seconds:.1f} s)")
     finally:
         store.close()
     run.seconds = time.perf_counter() - t0

@@ -301,10 +301,12 @@ def write_report(out_dir: str | Path, sections: Sequence[Section], errors: Seque
 def write_experiment_report(root: str | Path, family_sections: Sequence[Section] | None = None,
                             errors: Sequence[SectionError] | None = None,
                             progress: Progress | None = None) -> dict[str, Path]:
-    """``report.md`` and ``report.html`` in ``root``: the family sections (when given), then the
-    experiment section of every spec folder under ``root`` (or of ``root`` itself). Returns the paths.
+    """``report.md`` and ``report.html`` in ``root``: the family sections (when given), the experiment
+    section of every spec folder under ``root`` (or of ``root`` itself), then "Theory meets
+    experiment": every frontier under ``root/frontier``. Returns the paths.
     ``progress`` (:mod:`symhard.progress`) hears of every spec folder read and every figure drawn."""
     from .experiments import experiment_section, spec_folders
+    from .frontier import frontier_sections
 
     root = Path(root).resolve()
     folders = spec_folders(root)
@@ -312,6 +314,7 @@ def write_experiment_report(root: str | Path, family_sections: Sequence[Section]
     for i, folder in enumerate(folders):
         as_progress(progress)(i, len(folders), f"reading the results in {folder.name}")
         exp.append(experiment_section(folder))
+    exp += frontier_sections(root)
     if not exp and not family_sections:
         raise InvalidParameterError(f"{root} holds no experiment results (no <spec>/manifest.json); "
                                     "run 'symhard run SPEC'.")
