@@ -52,6 +52,13 @@ mini-batch of ``batch_size`` indices uniformly with replacement from ``range(N)`
 for all members, from a generator seeded with ``config.seed``. Alternatively ``sampler(b,
 generator) -> (inputs, y)`` draws fresh samples every step (online SGD on the population loss).
 
+Modes
+-----
+Optimizer steps run in training mode (``model.train()``) and every evaluation (test, validation,
+training error) in evaluation mode (``model.eval()``), as PyTorch users expect: a model with
+BatchNorm normalizes by batch statistics and updates its running statistics while training and
+uses the running statistics when evaluated; dropout is active only while training.
+
 Validation
 ----------
 ``val_inputs``/``val_y`` (optional, held out from the training data by the caller) give every
@@ -265,17 +272,22 @@ def choose_by_validation(val_error: Sequence[float], groups: Sequence[Any]) -> d
 @torch.no_grad()
 def _evaluate(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], y: torch.Tensor, per_member: bool,
               M: int, device: torch.device) -> torch.Tensor:
-    """Sum over chunks of squared errors ``[M]`` divided by N: the MSE per member."""
+    """Sum over chunks of squared errors ``[M]`` divided by N: the MSE per member (in evaluation mode)."""
     axis = 1 if per_member else 0
     N = inputs[0].shape[axis]
     total = torch.zeros(M, dtype=torch.float64, device=device)
     chunk = max(64, _EVAL_MEMBER_SAMPLES // max(M, 1))
-    for start in range(0, N, chunk):
-        sl = slice(start, min(N, start + chunk))
-        xs = tuple((t[:, sl] if per_member else t[sl]).to(device) for t in inputs)
-        ys = (y[..., sl]).to(device)
-        pred = model(*xs)
-        total += ((pred - ys) ** 2).sum(dim=1).double()
+    was = model.training
+    model.eval()  # BatchNorm uses its running statistics, dropout is off (PyTorch's convention)
+    try:
+        for start in range(0, N, chunk):
+            sl = slice(start, min(N, start + chunk))
+            xs = tuple((t[:, sl] if per_member else t[sl]).to(device) for t in inputs)
+            ys = (y[..., sl]).to(device)
+            pred = model(*xs)
+            total += ((pred - ys) ** 2).sum(dim=1).double()
+    finally:
+        model.train(was)
     return total / N
 
 
@@ -383,6 +395,7 @@ def train_ensemble(
 
     gen = torch.Generator(device="cpu")
     gen.manual_seed(int(config.seed))
+    model.train()  # steps run in training mode; every evaluation in evaluation mode (see _evaluate)
     opt = EnsembleOptimizer(params, lrs, config.optimizer, float(config.weight_decay))
 
     active = torch.ones(M, dtype=torch.bool, device=device)

@@ -1,0 +1,50 @@
+"""The scorecard of ``symhard bench --suite`` as a table on the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._common import console
+
+__all__ = ["print_scorecard", "bound_text"]
+
+
+def bound_text(lb: dict[str, Any] | None, role: str) -> str:
+    """log10 of the certified query bound of the task's hard class at τ = 1/√b (``vacuous`` when 0)."""
+    if not lb:
+        return "-"
+    v = lb.get("log10_queries")
+    text = "vacuous" if v is None else f"{v:.1f}"
+    return text if role == "hard" else f"({text})"
+
+
+def print_scorecard(card: dict[str, Any]) -> None:
+    """Header (suite, hash, version, machine, submission), one row per task, totals, the file."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    m, sub = card["machine"], card["submission"]
+    title = (f"symhard bench --suite {card['suite']}{' --quick' if card['quick'] else ''}: "
+             f"{sub['kind']} {sub['spec']}")
+    table = Table(title=escape(title))
+    for col in ("task", "role", "size", "mean error", "success", "invariant", "budget", "log10 LB"):
+        table.add_column(col)
+    for r in card["tasks"]:
+        b = r["budget"]
+        used = f"{b['n_train']} samples, {b['steps']}×{b['batch_size']}"
+        if b.get("params"):
+            used += f", {b['params']} params"
+        table.add_row(escape(r["id"]), r["role"], f"{r['param_name']}={r['value']}", f"{r['mean_test_error']:.3f}",
+                      f"{round(r['success_rate'] * len(r['seeds']))}/{len(r['seeds'])}",
+                      "yes" if r["invariant"] else "NO", escape(used), bound_text(r["lower_bound"], r["role"]))
+    c = console()
+    c.print(table)
+    t = card["totals"]
+    c.print(escape(f"hard classes learned (every seed error < {card['definition']['success_threshold']}): "
+                   f"{t['hard']['solved']}/{t['hard']['tasks']}; controls learned: "
+                   f"{t['control']['solved']}/{t['control']['tasks']}"))
+    c.print(escape(f"suite {card['suite']} sha256 {card['suite_sha256'][:16]}…; symhard {card['symhard_version']}; "
+                   f"{m['cpu']} ({m['cpu_count']} cores), torch {m['torch']}, device {m['device']}; "
+                   f"{card['seconds']:.0f} s"))
+    c.print(escape(f"LB = the family's certified CSQ lower bound for the hard class at tau = 1/sqrt(batch) "
+                   f"(in parentheses on controls). scorecard: {card['file']}"))
