@@ -293,8 +293,9 @@ def test_run_rejects_bad_arguments(sum_task):
         bench.run(sum_task, {"n": [4]}, model=lambda info: nn.Linear(4, 3), **TINY)
     with pytest.raises(InvalidParameterError, match="given twice"):
         bench.run(sum_task, {"n": [4, 4]}, model=mk, **TINY)
-    with pytest.raises(InvalidParameterError, match="fewer than one batch of 64; give at least 82 samples"):
-        bench.run(sum_task, {"n": [4]}, model=mk, **{**TINY, "budget_samples": 80})
+    with pytest.raises(InvalidParameterError, match="79 samples leave 63 for training .* fewer than one batch of 64; give at least 80 samples"):
+        bench.run(sum_task, {"n": [4]}, model=mk, **{**TINY, "budget_samples": 79})
+    bench.run(sum_task, {"n": [4]}, model=mk, **{**TINY, "budget_samples": 80, "budget_steps": 1, "seeds": 1})  # 64 + 16
     with pytest.raises(InvalidParameterError, match="nothing|exactly one of model"):
         bench.run(sum_task, {"n": [4]}, baseline=False, **TINY)
 

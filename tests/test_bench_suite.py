@@ -129,7 +129,8 @@ def test_v1_is_shipped_valid_and_hashed():
     (lambda t: t.replace('task = "suite-test-sum"\nrole = "control"', 'task = "nope"\nrole = "control"'), "unknown task 'nope'"),
     (lambda t: t.replace('role = "control"', 'role = "easy"'), "role must be one of hard, control"),
     (lambda t: t.replace("steps = 150", "steps = 150\nwallclock = 3"), "[budget] needs exactly the keys"),
-    (lambda t: t + "\nextra = 1\n", "unknown keys ['extra']"),
+    (lambda t: "extra = 1\n" + t, "unknown keys ['extra']"),
+    (lambda t: t + "\nextra = 1\n", "a [[task]] has keys ['extra', 'id'"),
     (lambda t: t.replace("value = 6", "value = 0"), "must be"),
     (lambda t: t.replace("[[task]]", "[[task]", 1), "not valid UTF-8 TOML"),
 ])

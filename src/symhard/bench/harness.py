@@ -124,6 +124,14 @@ def _check_choices(**kw: tuple[Any, tuple[str, ...]]) -> None:
             raise InvalidParameterError(f"{name} must be one of {', '.join(map(repr, allowed))}, got {value!r}.")
 
 
+def _min_samples(batch_size: int, val_fraction: float) -> int:
+    """The smallest N whose training part N − N_val holds one batch."""
+    n = max(2, math.floor(batch_size / (1 - val_fraction)))
+    while split_sizes(n, val_fraction)[0] < batch_size:
+        n += 1
+    return n
+
+
 def _plan(family: str, sweep: Any, model: Any, learner: Any, name: str | None, kw: dict[str, Any]) -> _Plan:
     """Validate every argument of :func:`run` before any work."""
     from ..families.base import get_task
@@ -168,7 +176,7 @@ def _plan(family: str, sweep: Any, model: Any, learner: Any, name: str | None, k
     if (plan.model is not None or plan.baseline) and n_train < plan.batch_size:
         raise InvalidParameterError(
             f"{plan.samples} samples leave {n_train} for training after holding out {n_val} for validation, fewer "
-            f"than one batch of {plan.batch_size}; give at least {math.ceil(plan.batch_size / (1 - plan.val_fraction)) + 1} "
+            f"than one batch of {plan.batch_size}; give at least {_min_samples(plan.batch_size, plan.val_fraction)} "
             "samples (budget_samples, --budget-samples) or a smaller batch (batch_size, --batch-size).")
     return plan
 

@@ -27,18 +27,21 @@ def print_scorecard(card: dict[str, Any]) -> None:
     title = (f"symhard bench --suite {card['suite']}{' --quick' if card['quick'] else ''}: "
              f"{sub['kind']} {sub['spec']}")
     table = Table(title=escape(title))
-    for col in ("task", "role", "size", "mean error", "success", "invariant", "budget", "log10 LB"):
+    table.add_column("task", no_wrap=True)
+    for col in ("role", "size", "mean error", "success", "invariant", "params", "log10 LB"):
         table.add_column(col)
     for r in card["tasks"]:
-        b = r["budget"]
-        used = f"{b['n_train']} samples, {b['steps']}×{b['batch_size']}"
-        if b.get("params"):
-            used += f", {b['params']} params"
+        params = r["budget"].get("params")
         table.add_row(escape(r["id"]), r["role"], f"{r['param_name']}={r['value']}", f"{r['mean_test_error']:.3f}",
                       f"{round(r['success_rate'] * len(r['seeds']))}/{len(r['seeds'])}",
-                      "yes" if r["invariant"] else "NO", escape(used), bound_text(r["lower_bound"], r["role"]))
+                      "yes" if r["invariant"] else "NO", "-" if params is None else str(params),
+                      bound_text(r["lower_bound"], r["role"]))
     c = console()
     c.print(table)
+    b = card["definition"]["budget"]
+    c.print(escape(f"budget of every task: {b['samples']} samples ({b['val_fraction']:.0%} held out for validation), "
+                   f"{b['steps']} Adam steps × batch {b['batch_size']}, lr grid {', '.join(f'{x:g}' for x in b['lrs'])} "
+                   f"(chosen per seed on validation), seeds {card['definition']['seeds']}"))
     t = card["totals"]
     c.print(escape(f"hard classes learned (every seed error < {card['definition']['success_threshold']}): "
                    f"{t['hard']['solved']}/{t['hard']['tasks']}; controls learned: "

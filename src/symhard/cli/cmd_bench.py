@@ -99,15 +99,15 @@ def _print_table(res: Any, out: Path, reused: bool) -> None:
 
     cfg = res.config
     table = Table(title=escape(f"symhard bench: {res.family}, role {cfg['role']}"))
-    for col in ("learner", res.param_name, "error: median [q25, q75]", "success", "invariant (rel. viol.)", "log10 LB"):
-        table.add_column(col)
+    for col in ("learner", res.param_name, "error", "success", "invariant", "log10 LB"):
+        table.add_column(col, no_wrap=True)
     for r in res.summary:
         lb = r["lower_bound_log10_queries"]
         table.add_row(
             r["learner"], str(r["param_value"]),
-            f"{r['median_test_error']:.3f} [{r['q25_test_error']:.3f}, {r['q75_test_error']:.3f}]",
+            f"{r['median_test_error']:.3f} [{r['q25_test_error']:.2f}, {r['q75_test_error']:.2f}]",
             f"{round(r['success_rate'] * r['seeds'])}/{r['seeds']}",
-            f"{'yes' if r['invariant'] else 'NO'} ({r['invariance_rel_violation']:.1e})",
+            f"{'yes' if r['invariant'] else 'NO'} ({r['invariance_rel_violation']:.0e})",
             "vacuous" if lb is None else (lb if isinstance(lb, str) else f"{lb:.1f}"),
         )
     c = console()
@@ -115,8 +115,9 @@ def _print_table(res: Any, out: Path, reused: bool) -> None:
     c.print(escape(_budget_line(cfg)))
     c.print(escape("; ".join(f"{r['learner']} = {r['name']}" for r in res.summary if r["param_value"] == res.summary[0]["param_value"])))
     modes = sorted({r["ensemble_mode"] for r in res.records if r["learner"] == "user" and r["ensemble_mode"]})
-    c.print(escape(f"{'user ensemble: ' + ', '.join(modes) + '; ' if modes else ''}success = test error < 0.1; "
-                   f"tau = {cfg['tau']:.3g}"))
+    c.print(escape(f"{'user ensemble: ' + ', '.join(modes) + '; ' if modes else ''}error = median over seeds [q25, q75]; success = seeds with test error "
+                   f"< 0.1; invariant = relative violation <= 1e-4; LB = the family's CSQ lower bound at tau = "
+                   f"{cfg['tau']:.3g}"))
     c.print(escape(f"results {'reused from' if reused else 'written to'} {out}/ (bench.json, runs.jsonl, bench.png, bench.svg)"
                    + ("; --force recomputes" if reused else "")))
 
