@@ -12,7 +12,6 @@ under ``symhard-results/leaderboard/``, so an interrupted run resumes).
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 from pathlib import Path

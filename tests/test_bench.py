@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from symhard import bench
-from symhard.errors import InvalidParameterError, SymhardError
+from symhard.errors import InvalidParameterError
 from symhard.families.base import LowerBound, register_task, unregister_task
 from symhard.groups import PermutationGroup
 

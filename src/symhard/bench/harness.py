@@ -392,40 +392,30 @@ def run(
 
     Parameters
     ----------
-    family : str
-        A registered learning task (``symhard.families.base.all_tasks()``), e.g. ``"gnn-features"``.
-    sweep : dict ``{param_name: [values]}`` or ``"d=8,16,32"``
-        The task's hardness parameter and the values to run (distinct).
+    family : str    a registered learning task (``symhard.families.base.all_tasks()``), e.g. ``"gnn-features"``
+    sweep : dict ``{param_name: [values]}`` or ``"d=8,16,32"``: the hardness parameter, distinct values
     model : ``make_model(info) -> nn.Module`` or ``"module:function"`` / ``"file.py:function"``
-    learner : ``learn(sample, budget) -> predict`` or a spec string (exclusive with ``model``).
-        With neither, ``baseline=True`` runs the baseline alone.
-    budget_samples : int   N samples; ``N_val = max(1, round(val_fraction·N))`` of them are held
-        out for validation, the other ``N − N_val`` (at least one batch) are the training set of
-        every learner
-    budget_steps : int     optimizer steps for every network (and ``budget.steps`` for learners)
-    seeds : int or list of int
-        Number of family members (seeds ``0..seeds-1``) or the explicit member seeds.
+    learner : ``learn(sample, budget) -> predict`` or a spec string (exclusive with ``model``);
+        with neither, ``baseline=True`` runs the baseline alone
+    budget_samples : int   N; ``N_val = max(1, round(val_fraction·N))`` are held out for validation,
+        the other ``N − N_val`` (at least one batch) are every learner's training set
+    budget_steps : int     optimizer steps of every network (``budget.steps`` for learners)
+    seeds : int or list of int   number of family members (seeds ``0..seeds-1``) or the seeds
     batch_size : int       mini-batch size b of every network
-    lrs : sequence of float
-        Learning-rate grid, shared by the user model and the baseline; each (seed, lr) is a
-        member, and per seed the lr with the smallest validation error is reported.
-    val_fraction : float   fraction of N held out for validation (default 0.2)
-    optimizer : {"adam", "sgd"}
-    role : {"hard", "control"}   which target of the task
-    task_options : dict    options of the task, validated against its declaration (e.g. ``{"k": 4}``)
-    baseline : bool        run the built-in GD baseline (the task's own architecture) beside it
-    baseline_width : int   width of the baseline (default ``DEFAULTS["baseline_width"]``)
+    lrs : sequence of float    lr grid of the user model and the baseline; each (seed, lr) is a
+        member, and per seed the lr with the smallest validation error is reported
+    val_fraction : float   fraction of N held out for validation (0.2)
+    optimizer : {"adam", "sgd"};  role : {"hard", "control"}
+    task_options : dict    task options, validated against the task's declaration (``{"k": 4}``)
+    baseline : bool;  baseline_width : int (default ``DEFAULTS["baseline_width"]``)
     n_test : int           fresh test inputs per swept value
     invariance_samples, invariance_tol : the invariance check (:mod:`symhard.bench.invariance`)
     ensemble_mode : {"auto", "vmap", "loop"}   how the user's copies are evaluated
-    harness_seed : int     seeds the train/test/init/batch streams (:mod:`symhard.bench.data`)
-    device : {"cpu", "cuda", "auto"}
-    out_dir : path, optional
-        Writes ``runs.jsonl`` (one record per run) and ``bench.json`` (everything), atomically;
-        no figure (the report layer draws it: :func:`symhard.report.bench.bench_figure`).
+    harness_seed : int     seeds every stream (:mod:`symhard.bench.data`);  device : {"cpu", "cuda", "auto"}
+    out_dir : path, optional   ``runs.jsonl`` and ``bench.json``, written atomically (no figure:
+        :func:`symhard.report.bench.bench_figure` draws it)
     progress : callable, optional   called with one line per stage
-    name : str, optional   label of the user's model in records and figure (default: the spec
-        string, or ``module.qualname`` of the callable)
+    name : str, optional   label of the user's model (default: the spec string or ``module.qualname``)
 
     Returns
     -------
@@ -439,7 +429,16 @@ def run(
         invariance_tol=invariance_tol, ensemble_mode=ensemble_mode, harness_seed=harness_seed, device=device))
     if out_dir is not None:
         check_out_dir(out_dir)
-    say = progress or (lambda _msg: None)
+    records, invariance, spent = _run_values(plan, progress or (lambda _msg: None))
+    result = BenchResult(family=family, param_name=plan.pname, records=records, summary=summarize(records, plan.values),
+                         config=_config(plan, invariance, spent), seconds=time.perf_counter() - t_start)
+    if out_dir is not None:
+        write_result(result, out_dir)
+    return result
+
+
+def _run_values(plan: _Plan, say: Callable[[str], None]) -> tuple[list, list, dict[int, float]]:
+    """Every swept value: the user's model or learner, then the baseline; records, invariance checks, queries."""
     records: list[dict[str, Any]] = []
     invariance: list[dict[str, Any]] = []
     spent: dict[int, float] = {}
@@ -457,11 +456,7 @@ def run(
             recs, inv, spent[v] = _run_baseline(plan, val, say)
             records += recs
             invariance.append(inv)
-    result = BenchResult(family=family, param_name=plan.pname, records=records, summary=summarize(records, plan.values),
-                         config=_config(plan, invariance, spent), seconds=time.perf_counter() - t_start)
-    if out_dir is not None:
-        write_result(result, out_dir)
-    return result
+    return records, invariance, spent
 
 
 def _config(plan: _Plan, invariance: list[dict[str, Any]], spent: dict[int, float]) -> dict[str, Any]:

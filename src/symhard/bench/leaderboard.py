@@ -41,8 +41,10 @@ def _cell(row: dict[str, Any] | None) -> str:
 
 
 def _bound(row: dict[str, Any]) -> str:
+    """log10 of the certified bound of the task's hard class; in parentheses on a control row."""
     v = (row.get("lower_bound") or {}).get("log10_queries")
-    return "vacuous" if v is None else f"{v:.1f}"
+    text = "vacuous" if v is None else f"{v:.1f}".replace("-0.0", "0.0")
+    return text if row["role"] == "hard" else f"({text})"
 
 
 def _table(cards: list[dict[str, Any]]) -> list[str]:

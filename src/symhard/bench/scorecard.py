@@ -85,7 +85,7 @@ def _load_task(path: Path, key: str) -> dict[str, Any] | None:
 
 
 def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: str,
-              progress: Callable[[str], None] | None) -> dict[str, Any]:
+              progress: Callable[[str], None] | None, name: str) -> dict[str, Any]:
     from .harness import run
 
     b = suite.budget
@@ -94,7 +94,7 @@ def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: s
               seeds=list(suite.seeds), budget_samples=b["samples"], budget_steps=b["steps"], batch_size=b["batch_size"],
               lrs=b["lrs"], val_fraction=b["val_fraction"], baseline_width=b["baseline_width"], n_test=suite.n_test,
               invariance_samples=suite.invariance["samples"], invariance_tol=suite.invariance["tol"],
-              harness_seed=suite.harness_seed, device=device, progress=progress)
+              harness_seed=suite.harness_seed, device=device, progress=progress, name=name)
     who = "baseline" if model is None and learner is None else "user"
     row = next(r for r in res.summary if r["learner"] == who)
     recs = [r for r in res.records if r["learner"] == who]
@@ -141,7 +141,7 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
             say(f"[{i}/{len(selected)}] {task.id}: stored result reused ({path})")
         else:
             say(f"[{i}/{len(selected)}] {task.id}: {task.task} {task.param_name}={task.value} ({task.role})")
-            row = {"key": key, **_run_task(suite, task, model, learner, device, progress)}
+            row = {"key": key, **_run_task(suite, task, model, learner, device, progress, submission["spec"])}
             atomic_write_text(path, json.dumps(_jsonable(row), indent=2))
         rows.append(row)
     card = {"suite": suite.version, "suite_sha256": suite.sha256, "quick": quick, "symhard_version": __version__,

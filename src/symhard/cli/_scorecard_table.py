@@ -14,7 +14,7 @@ def bound_text(lb: dict[str, Any] | None, role: str) -> str:
     if not lb:
         return "-"
     v = lb.get("log10_queries")
-    text = "vacuous" if v is None else f"{v:.1f}"
+    text = "vacuous" if v is None else f"{v:.1f}".replace("-0.0", "0.0")
     return text if role == "hard" else f"({text})"
 
 
@@ -24,18 +24,15 @@ def print_scorecard(card: dict[str, Any]) -> None:
     from rich.table import Table
 
     m, sub = card["machine"], card["submission"]
-    title = (f"symhard bench --suite {card['suite']}{' --quick' if card['quick'] else ''}: "
-             f"{sub['kind']} {sub['spec']}")
-    table = Table(title=escape(title))
+    who = "the built-in GD baseline" if sub["kind"] == "baseline" else f"{sub['kind']} {sub['spec']}"
+    table = Table(title=escape(f"suite {card['suite']}{' (quick subset)' if card['quick'] else ''}: {who}"))
     table.add_column("task", no_wrap=True)
-    for col in ("role", "size", "mean error", "success", "invariant", "params", "log10 LB"):
-        table.add_column(col)
+    for col in ("role", "size", "error", "ok", "inv", "log10 LB"):
+        table.add_column(col, no_wrap=True)
     for r in card["tasks"]:
-        params = r["budget"].get("params")
-        table.add_row(escape(r["id"]), r["role"], f"{r['param_name']}={r['value']}", f"{r['mean_test_error']:.3f}",
-                      f"{round(r['success_rate'] * len(r['seeds']))}/{len(r['seeds'])}",
-                      "yes" if r["invariant"] else "NO", "-" if params is None else str(params),
-                      bound_text(r["lower_bound"], r["role"]))
+        table.add_row(escape(r["id"]), "hard" if r["role"] == "hard" else "ctrl", f"{r['param_name']}={r['value']}",
+                      f"{r['mean_test_error']:.3f}", f"{round(r['success_rate'] * len(r['seeds']))}/{len(r['seeds'])}",
+                      "yes" if r["invariant"] else "NO", bound_text(r["lower_bound"], r["role"]))
     c = console()
     c.print(table)
     b = card["definition"]["budget"]
@@ -49,5 +46,7 @@ def print_scorecard(card: dict[str, Any]) -> None:
     c.print(escape(f"suite {card['suite']} sha256 {card['suite_sha256'][:16]}…; symhard {card['symhard_version']}; "
                    f"{m['cpu']} ({m['cpu_count']} cores), torch {m['torch']}, device {m['device']}; "
                    f"{card['seconds']:.0f} s"))
-    c.print(escape(f"LB = the family's certified CSQ lower bound for the hard class at tau = 1/sqrt(batch) "
-                   f"(in parentheses on controls). scorecard: {card['file']}"))
+    c.print(escape("error = mean normalized test error over seeds; ok = seeds with error < "
+                   f"{card['definition']['success_threshold']}; inv = passed the invariance check; LB = the family's "
+                   "certified CSQ lower bound for the hard class at tau = 1/sqrt(batch) (in parentheses on controls)"))
+    c.print(escape(f"scorecard: {card['file']}"))
