@@ -61,7 +61,8 @@ def _table(cards: list[dict[str, Any]]) -> list[str]:
              "",
              f"Budget: {b['samples']} samples ({b['val_fraction']:.0%} validation), {b['steps']} steps × batch "
              f"{b['batch_size']}, lr grid {', '.join(f'{x:g}' for x in b['lrs'])}, seeds {d['seeds']}; a cell is the "
-             f"mean normalized test error over seeds (seeds with error < {d['success_threshold']}).",
+             f"mean normalized test error over seeds (seeds with error < {d['success_threshold']}); log10 LB: the "
+             f"family's certified CSQ lower bound at tau = 1/sqrt(batch) (in parentheses on controls, for reference).",
              "",
              "| task | role | size | log10 LB | " + " | ".join(f"`{n}`" for n in names) + " |",
              "|---|---|---|---|" + "---|" * len(names)]
@@ -72,8 +73,9 @@ def _table(cards: list[dict[str, Any]]) -> list[str]:
     lines.append("")
     for n, c in zip(names, cards):
         m = c["machine"]
+        secs = sum(float(r.get("seconds") or 0.0) for r in c["tasks"])
         lines.append(f"* `{n}`: symhard {c['symhard_version']}, {m['cpu']} ({m['cpu_count']} cores), torch {m['torch']}, "
-                     f"device {m['device']}, {c.get('seconds', 0):.0f} s (`{c['_path']}`).")
+                     f"device {m['device']}; the tasks took {secs:.0f} s (`{c['_path']}`).")
     return lines + [""]
 
 

@@ -48,5 +48,5 @@ def print_scorecard(card: dict[str, Any]) -> None:
                    f"{card['seconds']:.0f} s"))
     c.print(escape("error = mean normalized test error over seeds; ok = seeds with error < "
                    f"{card['definition']['success_threshold']}; inv = passed the invariance check; LB = the family's "
-                   "certified CSQ lower bound for the hard class at tau = 1/sqrt(batch) (in parentheses on controls)"))
+                   "certified CSQ lower bound at tau = 1/sqrt(batch) (in parentheses on controls, for reference)"))
     c.print(escape(f"scorecard: {card['file']}"))
