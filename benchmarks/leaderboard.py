@@ -3,7 +3,8 @@
     python benchmarks/leaderboard.py                       # regenerate the table from the stored scorecards
     python benchmarks/leaderboard.py --print               # print it instead
     python benchmarks/leaderboard.py --run-quick           # score the GD baseline on the quick subset of v1, then regenerate
-    python benchmarks/leaderboard.py --run NAME --model FILE:FN [--full] [--device cuda]   # score a model, then regenerate
+    python benchmarks/leaderboard.py --run NAME --model FILE:FN [--full] [--tasks 'gnn-*'] [--device cuda]
+                                                           # score a model (on some tasks), then regenerate
 
 A run stores its scorecard as ``benchmarks/scorecards/<suite>[-quick]-<NAME>.json`` (the per-task results
 under ``symhard-results/leaderboard/``, so an interrupted run resumes).
@@ -21,14 +22,16 @@ ROOT = HERE.parent
 DOC = ROOT / "docs" / "leaderboard.md"
 
 
-def _run(name: str, suite: str, quick: bool, model: str | None, learner: str | None, device: str) -> Path:
+def _run(name: str, suite: str, quick: bool, model: str | None, learner: str | None, device: str,
+         only: list[str] | None = None) -> Path:
     from symhard.bench.scorecard import run_suite
     from symhard.bench.suite import load_suite
 
     s = load_suite(suite)
     say = lambda msg: print(f"[leaderboard] {msg}", file=sys.stderr, flush=True)  # noqa: E731
     work = ROOT / "symhard-results" / "leaderboard" / f"{s.version}-{name}"
-    card = run_suite(s, model=model, learner=learner, quick=quick, out_dir=work, device=device, progress=say)
+    card = run_suite(s, model=model, learner=learner, quick=quick, out_dir=work, device=device, progress=say,
+                     only=only)
     dest = HERE / "scorecards" / f"{s.version}{'-quick' if quick else ''}-{name}.json"
     dest.parent.mkdir(exist_ok=True)
     shutil.copyfile(card["file"], dest)
@@ -58,11 +61,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full", action="store_true", help="with --run: the full suite (default: the quick subset)")
     p.add_argument("--suite", default="v1")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--tasks", help="with --run: only these task ids or names, comma separated (e.g. 'gnn-*')")
     a = p.parse_args(argv)
     if a.run_quick:
         print(f"stored {_run('baseline', a.suite, True, None, None, a.device)}", file=sys.stderr)
     if a.run:
-        print(f"stored {_run(a.run, a.suite, not a.full, a.model, a.learner, a.device)}", file=sys.stderr)
+        only = [t for t in (a.tasks or "").split(",") if t] or None
+        print(f"stored {_run(a.run, a.suite, not a.full, a.model, a.learner, a.device, only)}", file=sys.stderr)
     from symhard.bench.leaderboard import leaderboard_markdown, read_scorecards
 
     table = leaderboard_markdown(read_scorecards(a.scorecards))

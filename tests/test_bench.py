@@ -324,7 +324,8 @@ def _cli(argv, capsys):
         (["--baseline", "--family", "cnn", "--sweep", "n=8", "--seed", "1", "--harness-seed", "2"], "disagree"),
         (["--baseline", "--suite", "v1", "--budget-steps", "5"], "--suite fixes the tasks, budget and seeds; drop --budget-steps"),
         (["--baseline", "--suite", "v0"], "unknown suite 'v0'; allowed: v1"),
-        (["--baseline", "--family", "cnn", "--sweep", "n=8", "--quick"], "--quick goes with --suite"),
+        (["--baseline", "--family", "cnn", "--sweep", "n=8", "--quick"], "--quick and --tasks go with --suite"),
+        (["--baseline", "--suite", "v1", "--tasks", "gin-*"], "--tasks 'gin-*' matches no task of suite v1"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(extra, message, capsys, monkeypatch):

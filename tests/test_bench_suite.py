@@ -123,6 +123,13 @@ def test_v1_is_shipped_valid_and_hashed():
     quick = s.selected(quick=True)
     assert 0 < len(quick) < len(s.tasks) and {t.role for t in quick} == {"hard", "control"}
     assert "How the sizes were chosen" in V1.read_text()
+    # a model made for some tasks only is scored on those
+    graph = s.selected(quick=False, only=["gnn-*"])
+    assert {t.task for t in graph} == {"gnn-features", "gnn-degree-parity"} and len(graph) == 10
+    assert [t.id for t in s.selected(quick=True, only=["cnn", "frames-n32-*"])] == [
+        "cnn-n16-hard", "cnn-n16-control", "frames-n32-hard", "frames-n32-control"]
+    with pytest.raises(InvalidParameterError, match="matches no task"):
+        s.selected(quick=False, only=["gin"])
 
 
 @pytest.mark.parametrize("edit, message", [
@@ -175,6 +182,10 @@ def test_run_suite_scorecard_and_resume(tiny, tmp_path, monkeypatch):
     quick = sc.run_suite(suite, out_dir=out, quick=True, force=True)
     assert [r["id"] for r in quick["tasks"]] == ["sum-n4-hard"] and len(calls) == 4
     assert (out / "scorecard-quick.json").is_file()
+    # a subset of the tasks: its own scorecard file, the stored task reused
+    part = sc.run_suite(suite, out_dir=out, only=["*-control"])
+    assert [r["id"] for r in part["tasks"]] == ["sum-n6-control"] and part["only"] == ["*-control"]
+    assert part["file"].endswith("scorecard-_-control.json") and len(calls) == 4
     # a corrupt task file is named
     (out / "tasks" / "sum-n4-hard.json").write_text("{not json")
     with pytest.raises(InstanceFormatError, match="sum-n4-hard.json"):

@@ -114,25 +114,27 @@ def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: s
 
 def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bool = False,
               out_dir: str | Path, force: bool = False, device: str = "cpu",
-              progress: Callable[[str], None] | None = None, submission: dict[str, str] | None = None) -> dict[str, Any]:
+              progress: Callable[[str], None] | None = None, submission: dict[str, str] | None = None,
+              only: list[str] | None = None) -> dict[str, Any]:
     """Run ``suite`` (its quick subset with ``quick``) for one submission; returns the scorecard dict.
 
     ``model``/``learner``: as for :func:`symhard.bench.run` (a callable or a spec string); with
     neither, the built-in baseline is scored. Per-task results in ``out_dir/tasks/`` are reused
     when their key matches (unless ``force``); the scorecard is written to ``out_dir``.
-    ``submission`` overrides :func:`submission_fingerprint` (the CLI hashes the spec string's file).
+    ``submission`` overrides :func:`submission_fingerprint` (the CLI hashes the spec string's file);
+    ``only`` restricts the tasks (:meth:`Suite.selected`), for a model made for some tasks only.
     """
     from .. import __version__
 
     if model is not None and learner is not None:
         raise InvalidParameterError("give at most one of model or learner (neither scores the built-in baseline).")
+    selected = suite.selected(quick, only)
     out = check_out_dir(out_dir)
     submission = submission or submission_fingerprint(model, learner)
     machine = machine_info(device)
     say = progress or (lambda _m: None)
     (out / "tasks").mkdir(parents=True, exist_ok=True)
     rows, t0 = [], time.perf_counter()
-    selected = suite.selected(quick)
     for i, task in enumerate(selected, 1):
         key = _task_key(suite, task, submission, device)
         path = out / "tasks" / f"{task.id}.json"
@@ -144,13 +146,19 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
             row = {"key": key, **_run_task(suite, task, model, learner, device, progress, submission["spec"])}
             atomic_write_text(path, json.dumps(_jsonable(row), indent=2))
         rows.append(row)
-    card = {"suite": suite.version, "suite_sha256": suite.sha256, "quick": quick, "symhard_version": __version__,
+    card = {"suite": suite.version, "suite_sha256": suite.sha256, "quick": quick, "only": list(only or []),
+            "symhard_version": __version__,
             "machine": machine, "submission": submission, "definition": suite.describe(),
             "tasks": rows, "totals": _totals(rows), "seconds": time.perf_counter() - t0}
     card = _jsonable(card)
-    card["file"] = str(out / ("scorecard-quick.json" if quick else "scorecard.json"))
+    stem = "scorecard" + ("-quick" if quick else "") + ("-" + "-".join(_slug(p) for p in only) if only else "")
+    card["file"] = str(out / f"{stem}.json")
     atomic_write_text(card["file"], json.dumps(card, indent=2))
     return card
+
+
+def _slug(pattern: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in pattern)
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -24,12 +24,13 @@ Schema (every key required unless marked)::
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from ..errors import InstanceFormatError, InvalidParameterError, check_float, check_int
 
@@ -71,9 +72,22 @@ class Suite:
     invariance: dict[str, Any]
     tasks: tuple[SuiteTask, ...]
 
-    def selected(self, quick: bool) -> tuple[SuiteTask, ...]:
-        """The quick subset (tasks marked ``quick = true``) or every task."""
-        return tuple(t for t in self.tasks if t.quick) if quick else self.tasks
+    def selected(self, quick: bool, only: Sequence[str] | None = None) -> tuple[SuiteTask, ...]:
+        """The quick subset (tasks marked ``quick = true``) or every task; with ``only``, the tasks whose
+        id matches one of the shell patterns (``gnn-*``) or whose task is named (``cnn``).
+
+        A model made for some tasks only (a GIN for the graph tasks) is scored on those; the scorecard
+        records the selection. A pattern that matches no task is an error.
+        """
+        tasks = tuple(t for t in self.tasks if t.quick) if quick else self.tasks
+        if not only:
+            return tasks
+        for pat in only:
+            if not any(fnmatch.fnmatchcase(t.id, pat) or t.task == pat for t in self.tasks):
+                raise InvalidParameterError(f"--tasks {pat!r} matches no task of suite {self.version}; give task ids "
+                                            f"(shell patterns such as 'gnn-*') or task names: "
+                                            f"{', '.join(sorted({t.task for t in self.tasks}))}.")
+        return tuple(t for t in tasks if any(fnmatch.fnmatchcase(t.id, p) or t.task == p for p in only))
 
     def describe(self) -> dict[str, Any]:
         return {"version": self.version, "sha256": self.sha256, "seeds": list(self.seeds),

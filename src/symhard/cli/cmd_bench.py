@@ -151,12 +151,14 @@ def _run_bench(family: Optional[str], sweep: Optional[str], user_spec: Optional[
         _print_table(res, out, reused)
 
 
-def _run_suite(name: str, quick: bool, user_spec: Optional[str], kind: str, device: str, out: Optional[Path],
-               force: bool, as_json: bool) -> None:
+def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str], kind: str, device: str,
+               out: Optional[Path], force: bool, as_json: bool) -> None:
     from ..bench.scorecard import run_suite, submission_fingerprint
     from ..bench.suite import load_suite
 
     suite = load_suite(name)
+    only = [p.strip() for item in only for p in item.split(",") if p.strip()]
+    suite.selected(quick, only)  # an unknown task pattern is refused before anything runs
     user = None
     if user_spec:
         from ..bench import load_object
@@ -166,7 +168,8 @@ def _run_suite(name: str, quick: bool, user_spec: Optional[str], kind: str, devi
                                  learner=user_spec if kind == "learner" else None)
     folder = out if out is not None else DEFAULT_ROOT / "suite" / f"{suite.version}-{sub['kind']}-{sub['sha256'][:12]}"
     card = run_suite(suite, model=user if kind == "model" else None, learner=user if kind == "learner" else None,
-                     quick=quick, out_dir=folder, force=force, device=device, progress=_say(as_json), submission=sub)
+                     quick=quick, out_dir=folder, force=force, device=device, progress=_say(as_json), submission=sub,
+                     only=only or None)
     if as_json:
         print_json(card)
     else:
@@ -189,6 +192,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         baseline_only: bool = typer.Option(False, "--baseline", help="Run the built-in GD baseline alone (with --suite: score it)."),
         suite: Optional[str] = typer.Option(None, "--suite", help="Score on a frozen suite (e.g. v1) with its fixed tasks, budget and seeds."),
         quick: bool = typer.Option(False, "--quick", help="With --suite: the quick subset (minutes on a CPU)."),
+        tasks: list[str] = typer.Option([], "--tasks", help="With --suite: only these task ids (shell patterns, e.g. 'gnn-*') or task names, comma separated or repeated."),
         budget_samples: Optional[int] = typer.Option(None, "--budget-samples", min=2, help="Samples N, 20% held out for validation (default 8000)."),
         budget_steps: Optional[int] = typer.Option(None, "--budget-steps", min=1, help="Optimizer steps of every network (default 600)."),
         seeds: Optional[int] = typer.Option(None, "--seeds", min=1, help="Number of random family members, seeds 0..S-1 (default 3)."),
@@ -227,9 +231,9 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
                      if v is not None]
             if given:
                 raise InvalidParameterError(f"--suite fixes the tasks, budget and seeds; drop {', '.join(given)}.")
-            return _run_suite(suite, quick, user_spec, kind, device.value, out, force, as_json)
-        if quick:
-            raise InvalidParameterError("--quick goes with --suite (e.g. --suite v1 --quick).")
+            return _run_suite(suite, quick, list(tasks), user_spec, kind, device.value, out, force, as_json)
+        if quick or tasks:
+            raise InvalidParameterError("--quick and --tasks go with --suite (e.g. --suite v1 --quick).")
         kw = dict(budget_samples=budget_samples or DEFAULTS["budget_samples"],
                   budget_steps=budget_steps or DEFAULTS["budget_steps"], seeds=seeds or DEFAULTS["seeds"],
                   batch_size=batch_size or DEFAULTS["batch_size"], lrs=list(parse_lr_grid(lr, DEFAULTS["lrs"])),
