@@ -146,6 +146,7 @@ def test_user_code_failure_is_one_line_naming_file_and_line(case, driven):
     _check(case, code, stderr, root / case / "user_code.py", textwrap.dedent(CASES[case][1]))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["forward-raises", "learner-exits"])
 def test_user_code_failure_through_the_symhard_command(case, tmp_path):
     """The same through the ``symhard`` command in its own process: status 2, one line, no traceback."""

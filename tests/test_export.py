@@ -100,6 +100,7 @@ def test_parquet_reads_in_duckdb(tmp_path):
     assert n == 80
 
 
+@pytest.mark.slow
 def test_pyg_loads_with_torch_geometric_alone(tmp_path):
     pytest.importorskip("torch_geometric")
     _export(tmp_path, "pyg")
@@ -249,6 +250,7 @@ print(json.dumps({"test_error": error(test), "val_error": error(val)}))
 """
 
 
+@pytest.mark.slow
 def test_gin_trained_from_the_pyg_export_matches_symhard_bench(tmp_path):
     """Same data, seeds, batches and optimizer: the error of a plain PyG training loop on the exported
     dataset equals the one ``symhard bench`` reports (up to float32 round-off of Adam's update order)."""
