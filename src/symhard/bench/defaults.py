@@ -3,10 +3,10 @@
 The defaults must let the harness's own baseline (each task's own architecture, width 64, trained
 by Adam) learn the control of every built-in task at small sizes, so that a failure on the hard
 class means something. Measured on a 2-core CPU (``docs/bench.md`` has the table): with these
-defaults the baseline's control error is at most 0.084 for every built-in task at its smallest
-sizes (boolean n = 8, cnn n = 4 and 16, frames n = 4 and 16, gnn-degree-parity n = 6 and 8,
-gnn-features d = 4 and 16, polynomials n = 4, 8 and 16), where the previous defaults (2048
-samples, 300 steps, lr 1e-3, width max(16, 4·hidden units)) left normalized errors up to 0.83.
+defaults the baseline's control error was at most 0.084 for every built-in task at the sizes
+tried (boolean n = 8, 12, 20; cnn n = 4, 16, 32; frames n = 4, 16, 32; gnn-degree-parity
+n = 6, 8, 10; gnn-features d = 4, 8, 16; polynomials n = 4, 8, 16), where the previous defaults
+(2048 samples, 300 steps, lr 1e-3, width max(16, 4·hidden units)) left errors up to 0.83.
 The learning-rate grid matters most: the chosen rate is at the top of a grid ending at 3e-3
 for most tasks, and 1e-2 or 3e-2 learn what 3e-3 does not.
 """
