@@ -1,4 +1,4 @@
-"""Tests of ``symhard bench``: user models from files, invariance check, learners, CLI errors."""
+"""Tests of ``symhard bench``: user models from files, invariance check, learners, validation split, BatchNorm, CLI."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ import torch
 from torch import nn
 
 from symhard import bench
-from symhard.errors import InvalidParameterError, SymhardError
+from symhard.errors import InvalidParameterError
 from symhard.families.base import LowerBound, register_task, unregister_task
 from symhard.groups import PermutationGroup
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
 
-TINY = dict(budget_samples=256, budget_steps=20, seeds=2, batch_size=64, n_test=256, invariance_samples=32)
+# 320 samples: 256 for training, 64 (20 %) held out for validation
+TINY = dict(budget_samples=320, budget_steps=20, seeds=2, batch_size=64, n_test=256, invariance_samples=32)
 
 
 # ------------------------------------------------------------------ a tiny S_n-invariant task
@@ -119,7 +120,9 @@ def test_user_model_from_file_end_to_end_cnn(tmp_path):
     assert {(r["seed"], r["lr"]) for r in user} == {(s, lr) for s in (0, 1) for lr in (1e-3, 1e-2)}
     for r in user + base:
         assert r["invariant"], r
-        assert r["budget_samples"] == 256 and r["budget_steps"] == 20 and r["n_test"] == 256
+        assert r["budget_samples"] == 320 and r["n_train"] == 256 and r["n_val"] == 64
+        assert r["budget_steps"] == 20 and r["n_test"] == 256
+        assert np.isfinite(r["val_error"]) and r["val_error"] >= 0
         assert np.isfinite(r["test_error"]) and r["test_error"] >= 0
         assert r["group"] == "cyclic:8"
     assert user[0]["ensemble_mode"] == "vmap"
@@ -227,9 +230,10 @@ def test_learner_mode_zero_and_budget(sum_task):
 
     res = bench.run(sum_task, {"n": [4]}, learner=zero_learner, **TINY)
     user = [r for r in res.records if r["learner"] == "user"]
-    assert seen == {"n": 256, "steps": 20, "shape": (256, 4)}
+    assert seen == {"n": 256, "steps": 20, "shape": (256, 4)}  # N − N_val = 320 − 64
     # the zero predictor scores exactly 1 by the definition of the normalized error
     assert all(r["test_error"] == pytest.approx(1.0, abs=1e-12) for r in user)
+    assert all(r["val_error"] == pytest.approx(1.0, abs=1e-12) for r in user)
     assert all(r["invariant"] for r in user)
 
     def greedy(sample, budget):
@@ -285,8 +289,15 @@ def test_run_rejects_bad_arguments(sum_task):
         bench.run(sum_task, {"d": [4]}, model=mk, **TINY)
     with pytest.raises(InvalidParameterError, match="budget_steps == 0"):
         bench.run(sum_task, {"n": [4]}, model=mk, budget_steps=0)
-    with pytest.raises(InvalidParameterError, match=r"must return shape \[B\]"):
+    with pytest.raises(bench.UserCodeError, match=r"must return shape \[B\] or \[B, 1\] with B = 4, got \(4, 3\)"):
         bench.run(sum_task, {"n": [4]}, model=lambda info: nn.Linear(4, 3), **TINY)
+    with pytest.raises(InvalidParameterError, match="given twice"):
+        bench.run(sum_task, {"n": [4, 4]}, model=mk, **TINY)
+    with pytest.raises(InvalidParameterError, match="79 samples leave 63 for training .* fewer than one batch of 64; give at least 80 samples"):
+        bench.run(sum_task, {"n": [4]}, model=mk, **{**TINY, "budget_samples": 79})
+    bench.run(sum_task, {"n": [4]}, model=mk, **{**TINY, "budget_samples": 80, "budget_steps": 1, "seeds": 1})  # 64 + 16
+    with pytest.raises(InvalidParameterError, match="nothing|exactly one of model"):
+        bench.run(sum_task, {"n": [4]}, baseline=False, **TINY)
 
 
 def _cli(argv, capsys):
@@ -307,13 +318,21 @@ def _cli(argv, capsys):
         (["--model", "examples/noninvariant_model.py:make_model", "--family", "nope", "--sweep", "n=8"], "unknown task 'nope'"),
         (["--family", "cnn", "--sweep", "n=8"], "exactly one of --model"),
         (["--model", "examples/noninvariant_model.py:make_model", "--family", "cnn", "--sweep", "n=8", "--lr", "fast"], "--lr value 'fast'"),
+        (["--baseline", "--family", "cnn", "--sweep", "n=6,6"], "sweep value 6 of 'n' is given twice"),
+        (["--baseline", "--family", "cnn", "--sweep", "n=8", "--budget-samples", "100"], "fewer than one batch of 128"),
+        (["--baseline", "--family", "cnn", "--sweep", "n=8", "--option", "k=3"], "k must be an even integer"),
+        (["--baseline", "--family", "cnn", "--sweep", "n=8", "--seed", "1", "--harness-seed", "2"], "disagree"),
+        (["--baseline", "--suite", "v1", "--budget-steps", "5"], "--suite fixes the tasks, budget and seeds; drop --budget-steps"),
+        (["--baseline", "--suite", "v0"], "unknown suite 'v0'; allowed: v1"),
+        (["--baseline", "--family", "cnn", "--sweep", "n=8", "--quick"], "--quick and --tasks go with --suite"),
+        (["--baseline", "--suite", "v1", "--tasks", "gin-*"], "--tasks 'gin-*' matches no task of suite v1"),
     ],
 )
 def test_cli_bad_input_one_line_exit_2(extra, message, capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     code, err = _cli(["bench", *extra], capsys)
     assert code == 2
-    assert err.startswith("symhard: error:") and message in err
+    assert err.startswith("symhard: error:") and message in err, err
     assert err.count("\n") == 1
 
 
@@ -322,9 +341,10 @@ def test_cli_json_with_learner_file(tmp_path, capsys, sum_task):
     f.write_text("import torch\ndef learn(sample, budget):\n    sample(10)\n    return lambda x: torch.zeros(x.shape[0])\n")
     from symhard.cli import main
 
-    main(["bench", "--learner", f"{f}:learn", "--family", sum_task, "--sweep", "n=4", "--budget-samples", "128",
-          "--budget-steps", "5", "--seeds", "1", "--n-test", "64", "--json"])
+    main(["bench", "--learner", f"{f}:learn", "--family", sum_task, "--sweep", "n=4", "--budget-samples", "200",
+          "--budget-steps", "5", "--seeds", "1", "--n-test", "64", "--json", "--out", str(tmp_path / "o")])
     d = json.loads(capsys.readouterr().out)
+    assert d["out_dir"] == str(tmp_path / "o") and (tmp_path / "o" / "bench.json").is_file()
     user = [r for r in d["records"] if r["learner"] == "user"]
     assert user[0]["kind"] == "learner" and user[0]["samples_used"] == 10
     assert user[0]["test_error"] == pytest.approx(1.0)

@@ -129,7 +129,7 @@ def test_render_names_files_by_the_figure_and_keeps_dots(tmp_path):
 
 def test_no_backend_is_selected_in_the_drawing_layers():
     """The report draws with matplotlib's object-oriented API: no matplotlib.use, no pyplot."""
-    mine = [*sorted((SRC / "report").glob("*.py")), *sorted((SRC / "cli").glob("*.py")), SRC / "bench.py",
+    mine = [*sorted((SRC / "report").glob("*.py")), *sorted((SRC / "cli").glob("*.py")), *sorted((SRC / "bench").glob("*.py")),
             *sorted((SRC / "experiments").glob("*.py"))]
     for path in mine:
         text = path.read_text()

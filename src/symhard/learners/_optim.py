@@ -54,7 +54,7 @@ class EnsembleOptimizer:
                 bc2 = 1 - _BETA2 ** self.t
                 upd = self._b(self.lr, p) * (m1 / bc1) / ((m2 / bc2).sqrt() + _EPS)
             new = p - upd
-            finite &= torch.isfinite(new).flatten(1).all(dim=1)
+            finite &= torch.isfinite(new).reshape(new.shape[0], -1).all(dim=1)  # [M] params too
             new_vals.append(new)
         keep = active & finite
         for p, new in zip(self.params, new_vals):

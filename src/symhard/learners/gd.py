@@ -52,6 +52,12 @@ mini-batch of ``batch_size`` indices uniformly with replacement from ``range(N)`
 for all members, from a generator seeded with ``config.seed``. Alternatively ``sampler(b,
 generator) -> (inputs, y)`` draws fresh samples every step (online SGD on the population loss).
 
+Modes
+-----
+Steps run in training mode (``model.train()``), every evaluation in evaluation mode
+(``model.eval()``), as PyTorch users expect: BatchNorm uses batch statistics (and updates its
+running ones) while training and its running statistics when evaluated.
+
 Validation
 ----------
 ``val_inputs``/``val_y`` (optional, held out from the training data by the caller) give every
@@ -265,17 +271,22 @@ def choose_by_validation(val_error: Sequence[float], groups: Sequence[Any]) -> d
 @torch.no_grad()
 def _evaluate(model: torch.nn.Module, inputs: tuple[torch.Tensor, ...], y: torch.Tensor, per_member: bool,
               M: int, device: torch.device) -> torch.Tensor:
-    """Sum over chunks of squared errors ``[M]`` divided by N: the MSE per member."""
+    """Sum over chunks of squared errors ``[M]`` divided by N: the MSE per member (in evaluation mode)."""
     axis = 1 if per_member else 0
     N = inputs[0].shape[axis]
     total = torch.zeros(M, dtype=torch.float64, device=device)
     chunk = max(64, _EVAL_MEMBER_SAMPLES // max(M, 1))
-    for start in range(0, N, chunk):
-        sl = slice(start, min(N, start + chunk))
-        xs = tuple((t[:, sl] if per_member else t[sl]).to(device) for t in inputs)
-        ys = (y[..., sl]).to(device)
-        pred = model(*xs)
-        total += ((pred - ys) ** 2).sum(dim=1).double()
+    was = model.training
+    model.eval()  # BatchNorm uses its running statistics, dropout is off (PyTorch's convention)
+    try:
+        for start in range(0, N, chunk):
+            sl = slice(start, min(N, start + chunk))
+            xs = tuple((t[:, sl] if per_member else t[sl]).to(device) for t in inputs)
+            ys = (y[..., sl]).to(device)
+            pred = model(*xs)
+            total += ((pred - ys) ** 2).sum(dim=1).double()
+    finally:
+        model.train(was)
     return total / N
 
 
@@ -369,6 +380,7 @@ class _Training:
         self.gen = torch.Generator(device="cpu")
         self.gen.manual_seed(int(config.seed))
         self.opt = EnsembleOptimizer(self.params, self.lrs, config.optimizer, float(config.weight_decay))
+        model.train()  # steps run in training mode; every evaluation in evaluation mode (see _evaluate)
         dev = self.device
         self.active = torch.ones(M, dtype=torch.bool, device=dev)
         self.diverged = torch.zeros(M, dtype=torch.bool, device=dev)

@@ -4,7 +4,7 @@ Two panels over the swept hardness parameter:
 
 1. the normalized test error (MSE / E[y²], zero predictor = 1) of the user's model or learner and
    of the built-in gradient-descent baseline: median over seeds, error bars to the quartiles
-   (per seed the lr with the smallest training loss, as :mod:`symhard.bench` chooses it);
+   (per seed the lr with the smallest validation error, as :mod:`symhard.bench` chooses it);
 2. ``log10`` of the family's lower bound at :math:`\tau = 1/\sqrt{b}` and ``log10`` of the
    baseline's budget as CSQ queries (steps × parameters), since a :class:`~symhard.sections.Panel`
    has one y axis. Where the bound is vacuous at every value and no budget was recorded, the
@@ -113,7 +113,7 @@ def bench_figure(result: Any) -> Figure:
     title = (f"symhard bench: family {result.family}; role {role} ({'hard class' if role == 'hard' else 'control'}); "
              f"group {_group(result)}; budget {budget}")
     caption = ("Left: median over seeds of the normalized test error (zero predictor = 1), error bars to the "
-               "quartiles; per seed the learning rate with the smallest training loss. Both learners get the same "
+               "quartiles; per seed the learning rate with the smallest validation error. Both learners get the same "
                "training set, steps and batch size; only the model differs. Right: the family's lower bound at "
                "τ = 1/√batch next to the baseline's budget counted as correlational queries (steps × parameters, "
                "a heuristic correspondence); where the bound is above the budget, no CSQ algorithm with that "

@@ -1,0 +1,176 @@
+"""Running a suite and its scorecard: per-task results stored for resume, the machine, the JSON.
+
+:func:`run_suite` runs every task of a :class:`~symhard.bench.suite.Suite` (or its quick subset)
+for one submission — the user's model, the user's learner or the built-in baseline — through
+:func:`symhard.bench.run` with the suite's fixed budget, seeds and invariance check. Each task's
+result is written atomically to ``OUT/tasks/<id>.json`` with a key (the suite hash, the task id,
+the submission's fingerprint, the device); a rerun reuses every task whose key matches and
+computes only the others (``force=True`` recomputes everything). The scorecard
+(``OUT/scorecard.json``, ``OUT/scorecard-quick.json`` for the quick subset) carries the suite hash,
+the symhard version and the machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import InstanceFormatError, InvalidParameterError
+from .results import atomic_write_text, check_out_dir
+from .suite import Suite, SuiteTask
+
+__all__ = ["run_suite", "machine_info", "submission_fingerprint"]
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine_info(device: str = "cpu") -> dict[str, Any]:
+    """Platform, CPU, core count, torch version and threads, and the device the networks trained on."""
+    import torch
+
+    from ..learners.gd import resolve_device
+
+    dev = resolve_device(device)
+    return {"platform": platform.platform(), "python": platform.python_version(), "cpu": _cpu_name(),
+            "cpu_count": os.cpu_count(), "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "device": "cpu" if dev.type == "cpu" else f"cuda ({torch.cuda.get_device_name(dev)})"}
+
+
+def submission_fingerprint(model: Any = None, learner: Any = None) -> dict[str, str]:
+    """What was scored: ``kind`` (model, learner, baseline), ``spec`` and a SHA-256 of its source file."""
+    from ._loading import spec_fingerprint
+
+    if model is None and learner is None:
+        return {"kind": "baseline", "spec": "the task's own architecture (symhard GD baseline)", "sha256": "baseline"}
+    kind, obj = ("model", model) if model is not None else ("learner", learner)
+    if isinstance(obj, str):
+        return {"kind": kind, "spec": obj, "sha256": spec_fingerprint(obj)}
+    from ._guest import source_file
+
+    path = source_file(obj)
+    h = hashlib.sha256(f"{getattr(obj, '__module__', '')}.{getattr(obj, '__qualname__', repr(obj))}".encode())
+    if path and os.path.isfile(path):
+        h.update(Path(path).read_bytes())
+    return {"kind": kind, "spec": f"{getattr(obj, '__module__', '')}:{getattr(obj, '__qualname__', '?')}",
+            "sha256": h.hexdigest()}
+
+
+def _task_key(suite: Suite, task: SuiteTask, submission: dict[str, str], device: str) -> str:
+    blob = json.dumps([suite.sha256, task.id, submission["kind"], submission["sha256"], device], sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _load_task(path: Path, key: str) -> dict[str, Any] | None:
+    if not path.is_file():
+        return None
+    try:
+        d = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InstanceFormatError(f"task result {str(path)!r} is corrupt ({type(err).__name__}); delete it or "
+                                  "rerun with --force.") from None
+    return d if isinstance(d, dict) and d.get("key") == key else None
+
+
+def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: str,
+              progress: Callable[[str], None] | None, name: str) -> dict[str, Any]:
+    from .harness import run
+
+    b = suite.budget
+    res = run(task.task, {task.param_name: [task.value]}, model=model, learner=learner,
+              baseline=model is None and learner is None, role=task.role, task_options=task.options,
+              seeds=list(suite.seeds), budget_samples=b["samples"], budget_steps=b["steps"], batch_size=b["batch_size"],
+              lrs=b["lrs"], val_fraction=b["val_fraction"], baseline_width=b["baseline_width"], n_test=suite.n_test,
+              invariance_samples=suite.invariance["samples"], invariance_tol=suite.invariance["tol"],
+              harness_seed=suite.harness_seed, device=device, progress=progress, name=name)
+    who = "baseline" if model is None and learner is None else "user"
+    row = next(r for r in res.summary if r["learner"] == who)
+    recs = [r for r in res.records if r["learner"] == who]
+    errs = row["test_errors"]
+    return {"id": task.id, "task": task.task, "role": task.role, "param_name": task.param_name, "value": task.value,
+            "options": task.options, "note": task.note, "name": row["name"], "seeds": list(suite.seeds),
+            "test_errors": errs, "mean_test_error": row["mean_test_error"], "median_test_error": row["median_test_error"],
+            "success_rate": sum(e < suite.success_threshold for e in errs) / len(errs),
+            "chosen_lrs": row["chosen_lrs"], "chosen_val_errors": row["chosen_val_errors"],
+            "invariant": row["invariant"], "invariance_rel_violation": row["invariance_rel_violation"],
+            "budget": {"samples": b["samples"], "n_train": res.config["n_train"], "n_val": res.config["n_val"],
+                       "steps": b["steps"], "batch_size": b["batch_size"], "lrs": b["lrs"],
+                       "params": recs[0]["params"], "samples_used": recs[0].get("samples_used"),
+                       "queries": (recs[0]["params"] * b["steps"]) if recs[0]["params"] else None},
+            "lower_bound": recs[0]["lower_bound"], "seconds": res.seconds}
+
+
+def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bool = False,
+              out_dir: str | Path, force: bool = False, device: str = "cpu",
+              progress: Callable[[str], None] | None = None, submission: dict[str, str] | None = None,
+              only: list[str] | None = None) -> dict[str, Any]:
+    """Run ``suite`` (its quick subset with ``quick``) for one submission; returns the scorecard dict.
+
+    ``model``/``learner``: as for :func:`symhard.bench.run` (a callable or a spec string); with
+    neither, the built-in baseline is scored. Per-task results in ``out_dir/tasks/`` are reused
+    when their key matches (unless ``force``); the scorecard is written to ``out_dir``.
+    ``submission`` overrides :func:`submission_fingerprint` (the CLI hashes the spec string's file);
+    ``only`` restricts the tasks (:meth:`Suite.selected`), for a model made for some tasks only.
+    """
+    from .. import __version__
+
+    if model is not None and learner is not None:
+        raise InvalidParameterError("give at most one of model or learner (neither scores the built-in baseline).")
+    selected = suite.selected(quick, only)
+    out = check_out_dir(out_dir)
+    submission = submission or submission_fingerprint(model, learner)
+    machine = machine_info(device)
+    say = progress or (lambda _m: None)
+    (out / "tasks").mkdir(parents=True, exist_ok=True)
+    rows, t0 = [], time.perf_counter()
+    for i, task in enumerate(selected, 1):
+        key = _task_key(suite, task, submission, device)
+        path = out / "tasks" / f"{task.id}.json"
+        row = None if force else _load_task(path, key)
+        if row is not None:
+            say(f"[{i}/{len(selected)}] {task.id}: stored result reused ({path})")
+        else:
+            say(f"[{i}/{len(selected)}] {task.id}: {task.task} {task.param_name}={task.value} ({task.role})")
+            row = {"key": key, **_run_task(suite, task, model, learner, device, progress, submission["spec"])}
+            atomic_write_text(path, json.dumps(_jsonable(row), indent=2))
+        rows.append(row)
+    card = {"suite": suite.version, "suite_sha256": suite.sha256, "quick": quick, "only": list(only or []),
+            "symhard_version": __version__,
+            "machine": machine, "submission": submission, "definition": suite.describe(),
+            "tasks": rows, "totals": _totals(rows), "seconds": time.perf_counter() - t0}
+    card = _jsonable(card)
+    stem = "scorecard" + ("-quick" if quick else "") + ("-" + "-".join(_slug(p) for p in only) if only else "")
+    card["file"] = str(out / f"{stem}.json")
+    atomic_write_text(card["file"], json.dumps(card, indent=2))
+    return card
+
+
+def _slug(pattern: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in pattern)
+
+
+def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    out = {}
+    for role in ("hard", "control"):
+        rs = [r for r in rows if r["role"] == role]
+        out[role] = {"tasks": len(rs), "solved": sum(r["success_rate"] == 1.0 for r in rs),
+                     "mean_success_rate": (sum(r["success_rate"] for r in rs) / len(rs)) if rs else None}
+    return out
+
+
+def _jsonable(obj: Any) -> Any:
+    from .._json import jsonable
+
+    return jsonable(obj)
