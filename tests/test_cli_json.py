@@ -96,7 +96,7 @@ RUN_SUMMARY_ROW = {"log10_csq_queries", "bound_log10_queries", "max_error", "mea
 REPORT = {"figures", "report.html", "report.md"}
 REPRODUCE = REPORT | {"errors", "experiments"}
 REPRODUCE_EXPERIMENT = {"chunks", "out_dir", "ran", "seconds", "skipped", "spec"}
-BENCH = {"config", "family", "figure", "param_name", "records", "seconds", "summary"}
+BENCH = {"config", "family", "figure", "out_dir", "param_name", "records", "reused", "seconds", "summary"}
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -224,3 +224,21 @@ def test_bench_json_keys(tmp_path, capsys):
     d = run_json(["bench", "--learner", f"{learn}:learn", "--family", "boolean", "--sweep", "n=6", "--budget-samples",
                   "64", "--budget-steps", "2", "--seeds", "1", "--n-test", "32", "--batch-size", "16", "--json"], capsys)
     assert set(d) == BENCH and d["summary"] and d["records"]
+
+
+def test_frontier_json_keys(tmp_path, capsys, monkeypatch):
+    """The keys issue 14 names, and the nested keys of thresholds and fits (on a tiny plan)."""
+    import sys
+    from pathlib import Path
+
+    import symhard.frontier.config as config
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from test_frontier import tiny_plan
+
+    monkeypatch.setattr(config, "plan_for", tiny_plan)
+    d = run_json(["frontier", "boolean", "--out", str(tmp_path), "--json"], capsys)
+    assert set(d) == {"family", "axis", "thresholds", "fits", "quick", "out_dir", "seeds", "error_threshold",
+                      "computed_points", "reused_points", "seconds", "figures"}
+    assert {"k", "budget", "threshold", "ci_low", "ci_high", "seeds"} <= set(d["thresholds"][0])
+    assert {"k", "slope", "slope_ci_low", "slope_ci_high", "predicted_slope"} <= set(d["fits"][0])
