@@ -29,13 +29,7 @@ def test_layers_run_one_way():
     assert "1 kept, 0 broken" in proc.stdout
 
 
-#: bench.py is being split into the bench package (issue 12 §4); strict, so the mark must go when it lands.
-_SPLITTING = {"bench.py"}
-
-
-@pytest.mark.parametrize("path", [pytest.param(p, marks=pytest.mark.xfail(strict=True, reason="being split"))
-                                  if str(p.relative_to(SRC)) in _SPLITTING else p for p in MODULES],
-                         ids=lambda p: str(p.relative_to(SRC)))
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(SRC)))
 def test_rooms_of_a_readable_size(path):
     text = path.read_text(encoding="utf-8")
     assert text.count("\n") <= 500, f"{path.name} has {text.count(chr(10))} lines (limit 500)"

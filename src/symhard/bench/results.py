@@ -17,20 +17,10 @@ import numpy as np
 
 from .._json import jsonable
 from ..errors import InstanceFormatError
+from .._files import atomic_write_text
 from .defaults import SUCCESS_THRESHOLD
 
 __all__ = ["BenchResult", "summarize", "write_result", "atomic_write_text", "chosen_records", "check_out_dir"]
-
-
-def atomic_write_text(path: str | Path, text: str) -> None:
-    """Write ``text`` to ``path`` atomically: temporary file, flush, fsync, rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def chosen_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

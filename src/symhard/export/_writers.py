@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from .._files import commit, temporary_path
 from .._json import jsonable
 from ..errors import InvalidParameterError
 from ._collect import SPLITS, ExportData
@@ -32,12 +32,11 @@ __all__ = ["WRITERS", "write_metadata"]
 
 
 def _atomic(path: Path, write: Callable[[Any], None], mode: str = "wb") -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    """Let ``write(fh)`` fill a temporary file, then commit it over ``path`` (:mod:`symhard._files`)."""
+    tmp = temporary_path(path)
     with open(tmp, mode) as fh:
         write(fh)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    commit(tmp, path)
 
 
 def write_metadata(data: ExportData, out: Path, fmt: str, files: list[str]) -> None:
@@ -164,11 +163,9 @@ def write_pyg(data: ExportData, out: Path) -> list[str]:
     files = []
     for split in SPLITS:
         path = out / "processed" / f"{split}.pt"
-        tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        tmp = temporary_path(path)
         InMemoryDataset.save(_graphs(data, split), str(tmp))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        commit(tmp, path)
         files.append(f"processed/{split}.pt")
     _atomic(out / "dataset.py", lambda fh: fh.write(DATASET_PY), "w")
     return files + ["dataset.py"]

@@ -34,7 +34,7 @@ def run_frontier(family: str, *, axis: str = "steps", quick: bool = True, losses
     The analysis (thresholds with bootstrap intervals, fits with the predicted slopes, every
     evaluated point) is written to ``<out>/frontier/<task>-<axis>[-quick]/frontier.json``.
     """
-    from ..experiments._files import atomic_write_bytes
+    from .._files import atomic_write_bytes
     from .analysis import analyze
     from .config import plan_for
     from .runner import run_points
