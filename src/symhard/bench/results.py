@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -124,17 +123,8 @@ def write_result(result: BenchResult, out_dir: str | Path) -> Path:
 
 
 def check_out_dir(path: str | Path) -> Path:
-    """``path`` as a folder that can be created or written, checked before any work (nothing is created)."""
-    from ..errors import InvalidParameterError
+    """``path`` as a folder that can be created or written, checked before any work (nothing is created):
+    :func:`symhard.experiments._files.check_output_dir`."""
+    from ..experiments._files import check_output_dir
 
-    p = Path(path).expanduser()
-    if p.exists() and not p.is_dir():
-        raise InvalidParameterError(f"output folder {str(p)!r} is an existing file; give a folder.")
-    probe = p
-    while not probe.exists():
-        probe = probe.parent
-    if not probe.is_dir():
-        raise InvalidParameterError(f"output folder {str(p)!r} lies under the file {str(probe)!r}; give a folder.")
-    if not os.access(probe, os.W_OK | os.X_OK):
-        raise InvalidParameterError(f"output folder {str(p)!r} cannot be written ({str(probe)!r} is not writable).")
-    return p
+    return check_output_dir(Path(path).expanduser())
