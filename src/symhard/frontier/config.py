@@ -109,26 +109,26 @@ def _base(task: str) -> tuple[Plan, Plan]:
     if task == "boolean":
         # measured (2 cores, shared): k = 4 learns n = 12 at 190 steps, n = 24 at 600, n = 48 at 1900
         quick = Plan(task, "steps", "k", (4, 6), (60, 190, 600, 1900), lo={4: 5, 6: 7}, hi={4: 64, 6: 48}, steps=600,
-                     batch_size=64, train_size=0, width_multiple=4.0, lrs=(3e-3, 1e-2), seeds=(0, 1, 2, 3),
+                     batch_size=64, train_size=0, width_multiple=4.0, lrs=(3e-3, 1e-2, 3e-2), seeds=(0, 1, 2, 3),
                      test_size=500, options={"group": "cyclic"}, rel_tol=0.1)
         full = replace(quick, ks=(4, 6, 8), budgets=(100, 300, 1000, 3000, 10000), lo={4: 5, 6: 7, 8: 9}, hi=128,
                        steps=2000, batch_size=256, width_multiple=16.0, test_size=4000, rel_tol=0.0)
     elif task == "gnn-features":
         # measured: k = 4 learns d = 16 at 600 steps (2/4 seeds), d = 32 at 1900; k = 6 fails d = 16 at 1900
         quick = Plan(task, "steps", "k", (4, 6), (120, 380, 1200, 3800), lo=3, hi={4: 96, 6: 40}, steps=1200,
-                     batch_size=128, train_size=0, width_multiple=8.0, lrs=(3e-3, 1e-2), seeds=(0, 1, 2, 3),
+                     batch_size=128, train_size=0, width_multiple=8.0, lrs=(3e-3, 1e-2, 3e-2), seeds=(0, 1, 2, 3),
                      test_size=500, options={"n": 4}, rel_tol=0.15)
         full = replace(quick, ks=(4, 6, 8), budgets=(250, 1000, 4000, 16000), hi=512, steps=4000, batch_size=512,
                        width_multiple=16.0, lrs=(1e-3, 3e-3), test_size=4000)
     elif task == "gnn-degree-parity":
         quick = Plan(task, "steps", "max_subset", (1, 2), (50, 150, 500, 1600), lo=6, hi=48, steps=500,
-                     batch_size=128, train_size=0, width_multiple=1.0, lrs=(3e-3, 1e-2), seeds=(0, 1, 2, 3),
+                     batch_size=128, train_size=0, width_multiple=1.0, lrs=(3e-3, 1e-2, 3e-2), seeds=(0, 1, 2, 3),
                      test_size=1000)
         full = replace(quick, budgets=(100, 300, 1000, 3000, 10000), hi=96, steps=3000, batch_size=256,
                        test_size=4000)
     elif task == "polynomials":
         quick = Plan(task, "steps", "k", (3, 4), (50, 150, 500, 1600), lo={3: 5, 4: 6}, hi=96, steps=500,
-                     batch_size=128, train_size=0, width_multiple=8.0, lrs=(3e-3, 1e-2), seeds=(0, 1, 2, 3),
+                     batch_size=128, train_size=0, width_multiple=8.0, lrs=(3e-3, 1e-2, 3e-2), seeds=(0, 1, 2, 3),
                      test_size=1000, losses=("square", "l1"), sq_learner=True, rel_tol=0.1)
         full = replace(quick, budgets=(100, 300, 1000, 3000, 10000), hi=256, steps=3000, batch_size=256,
                        width_multiple=16.0, test_size=4000)
