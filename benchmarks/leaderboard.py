@@ -5,6 +5,8 @@
     python benchmarks/leaderboard.py --run-quick           # score the GD baseline on the quick subset of v1, then regenerate
     python benchmarks/leaderboard.py --run NAME --model FILE:FN [--full] [--tasks 'gnn-*'] [--device cuda]
                                                            # score a model (on some tasks), then regenerate
+    python benchmarks/leaderboard.py --baselines [--full]  # score every baseline of examples/baselines/ on
+                                                           # the tasks it accepts, then regenerate
 
 A run stores its scorecard as ``benchmarks/scorecards/<suite>[-quick]-<NAME>.json`` (the per-task results
 under ``symhard-results/leaderboard/``, so an interrupted run resumes).
@@ -38,6 +40,22 @@ def _run(name: str, suite: str, quick: bool, model: str | None, learner: str | N
     return dest
 
 
+def _run_baselines(suite: str, quick: bool, device: str) -> None:
+    """Score each baseline of ``examples/baselines`` on the suite's tasks of the families it accepts."""
+    sys.path.insert(0, str(ROOT))
+    from examples.baselines import BASELINES, KINDS, TASKS
+    from symhard.bench.suite import load_suite
+
+    in_suite = {t.task for t in load_suite(suite).tasks}
+    for name, target in BASELINES.items():
+        only = [task for task in TASKS[name] if task in in_suite]
+        if not only:
+            print(f"skipped {name}: suite {suite} has none of its tasks ({', '.join(TASKS[name])})", file=sys.stderr)
+            continue
+        model, learner = (target, None) if KINDS[name] == "model" else (None, target)
+        print(f"stored {_run(name, suite, quick, model, learner, device, only)}", file=sys.stderr)
+
+
 def _write_doc(table: str) -> None:
     from symhard.bench.leaderboard import BEGIN, END
     from symhard.bench.results import atomic_write_text
@@ -61,6 +79,8 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--full", action="store_true", help="with --run: the full suite (default: the quick subset)")
     p.add_argument("--suite", default="v1")
     p.add_argument("--device", default="cpu")
+    p.add_argument("--baselines", action="store_true",
+                   help="score every baseline of examples/baselines/ on the tasks it accepts first")
     p.add_argument("--tasks", help="with --run: only these task ids or names, comma separated (e.g. 'gnn-*')")
     a = p.parse_args(argv)
     if a.run_quick:
@@ -68,6 +88,8 @@ def main(argv: list[str] | None = None) -> None:
     if a.run:
         only = [t for t in (a.tasks or "").split(",") if t] or None
         print(f"stored {_run(a.run, a.suite, not a.full, a.model, a.learner, a.device, only)}", file=sys.stderr)
+    if a.baselines:
+        _run_baselines(a.suite, not a.full, a.device)
     from symhard.bench.leaderboard import leaderboard_markdown, read_scorecards
 
     table = leaderboard_markdown(read_scorecards(a.scorecards))

@@ -372,3 +372,18 @@ def test_every_builtin_task_has_a_group_action(name):
     i = max(range(len(x)), key=lambda j: float(x[j].float().std()))
     first = lambda *a: a[i].reshape(a[i].shape[0], -1)[:, 0] + 0.1 * a[i].reshape(a[i].shape[0], -1)[:, 1]
     assert not bench.invariance_check(first, x, G, actions, seed=1).invariant
+
+
+def test_figure_title_names_the_group_by_its_parameter_only_when_it_follows_the_sweep():
+    from types import SimpleNamespace
+
+    from symhard.report.bench import _group
+
+    def result(pairs):
+        return SimpleNamespace(param_name="d", records=[{"group": g, "param_value": v} for g, v in pairs])
+
+    assert _group(result([("symmetric:4", 4), ("symmetric:6", 6)])) == "symmetric:d"
+    # S_4 on the nodes at every feature dimension: the 4 is the node count, not the swept d
+    assert _group(result([("symmetric:4", 4), ("symmetric:4", 8)])) == "symmetric:4"
+    assert _group(result([("symmetric:4", 4)])) == "symmetric:4"
+    assert _group(result([])) == "not stated by the task"

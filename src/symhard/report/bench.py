@@ -33,13 +33,15 @@ def _num(v: Any) -> float:
 
 
 def _group(result: Any) -> str:
-    """The group of the records, with ``:<value>`` written ``:<param>`` when it follows the sweep."""
-    names = []
-    for r in result.records:
-        g, v = str(r.get("group", "")), r.get("param_value")
-        if g.endswith(f":{v}"):
-            g = g[: -len(str(v))] + result.param_name
-        names.append(g)
+    """The group of the records, with ``:<value>`` written ``:<param>`` when it follows the sweep.
+
+    It follows the sweep only when every record's group ends with that record's value and the values
+    differ (``symmetric:4``, ``symmetric:6`` at n = 4, 6 -> ``symmetric:n``); a group that merely happens
+    to end with the value at one size (``symmetric:4`` on the nodes at d = 4) keeps its number.
+    """
+    pairs = [(str(r.get("group", "")), str(r.get("param_value"))) for r in result.records]
+    follows = len({v for _, v in pairs}) > 1 and all(g.endswith(f":{v}") for g, v in pairs)
+    names = [g[: -len(v)] + result.param_name if follows else g for g, v in pairs]
     return ", ".join(dict.fromkeys(n for n in names if n)) or "not stated by the task"
 
 
