@@ -100,3 +100,21 @@ def test_predicted_slopes():
     assert predicted_slope("polynomials", 4, "steps", loss="l1").slope is None
     with pytest.raises(InvalidParameterError, match="axis"):
         predicted_slope("boolean", 3, "epochs")
+
+
+@pytest.mark.parametrize("family", ["boolean", "gnn-features", "gnn-degree-parity", "polynomials"])
+@pytest.mark.parametrize("quick", [True, False])
+@pytest.mark.parametrize("axis", ["steps", "samples"])
+def test_every_plan_builds_a_valid_spec_within_the_task_sizes(family, quick, axis):
+    # a bracket beyond the task's allowed sizes (boolean n <= 62) must be clipped, not sent to validation
+    from symhard.families.base import get_task
+    from symhard.frontier.config import plan_for
+    from symhard.frontier.runner import frontier_spec
+
+    plan = plan_for(family, axis=axis, quick=quick)
+    spec = frontier_spec(plan, f"t-{family}")
+    param = get_task(plan.task).param
+    for series in spec.series:
+        assert param.low is None or min(series.values) >= param.low
+        assert param.high is None or max(series.values) <= param.high
+        assert len(series.values) >= 2

@@ -78,8 +78,16 @@ class Plan:
     error_threshold: float = 0.1
 
     def bracket(self, k: int) -> tuple[int, int]:
+        """The size bracket of ``k``, within the sizes the task accepts (its parameter's ``low``..``high``)."""
+        from ..families.base import get_task
+
         lo = self.lo[k] if isinstance(self.lo, dict) else self.lo
         hi = self.hi[k] if isinstance(self.hi, dict) else self.hi
+        param = get_task(self.task).param
+        if param is not None and param.low is not None:
+            lo = max(lo, int(param.low))
+        if param is not None and param.high is not None:
+            hi = min(hi, int(param.high))
         return lo, hi
 
     def lines(self) -> list[Line]:
