@@ -23,30 +23,27 @@ import numpy as np
 from ..errors import InvalidParameterError
 
 
+def _scale_and_correlation(cross, norm_a, norm_b):
+    """``(σ_a σ_b, ρ)`` of a zero-mean Gaussian pair from its covariance and standard deviations (ρ = 0 where σ = 0)."""
+    cross = np.asarray(cross, dtype=np.float64)
+    prod = np.asarray(norm_a, dtype=np.float64) * np.asarray(norm_b, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rho = np.where(prod > 0, cross / np.where(prod > 0, prod, 1.0), 0.0)
+    return prod, np.clip(rho, -1.0, 1.0)
+
+
 def relu_pair_expectation(cross, norm_a, norm_b):
     """E[ReLU(a) ReLU(b)] for a zero-mean Gaussian pair with E[ab] = cross, sd norm_a, norm_b.
 
     Elementwise and broadcasting. A zero standard deviation gives 0.
     """
-    cross = np.asarray(cross, dtype=np.float64)
-    na = np.asarray(norm_a, dtype=np.float64)
-    nb = np.asarray(norm_b, dtype=np.float64)
-    prod = na * nb
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(prod > 0, cross / np.where(prod > 0, prod, 1.0), 0.0)
-    rho = np.clip(rho, -1.0, 1.0)
+    prod, rho = _scale_and_correlation(cross, norm_a, norm_b)
     return prod / (2 * np.pi) * (np.sqrt(1 - rho**2) + (np.pi - np.arccos(rho)) * rho)
 
 
 def abs_pair_expectation(cross, norm_a, norm_b):
     """E[|a| |b|] for a zero-mean Gaussian pair: (2σ_aσ_b/π)(√(1−ρ²) + ρ arcsin ρ)."""
-    cross = np.asarray(cross, dtype=np.float64)
-    na = np.asarray(norm_a, dtype=np.float64)
-    nb = np.asarray(norm_b, dtype=np.float64)
-    prod = na * nb
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rho = np.where(prod > 0, cross / np.where(prod > 0, prod, 1.0), 0.0)
-    rho = np.clip(rho, -1.0, 1.0)
+    prod, rho = _scale_and_correlation(cross, norm_a, norm_b)
     return 2 * prod / np.pi * (np.sqrt(1 - rho**2) + rho * np.arcsin(rho))
 
 
