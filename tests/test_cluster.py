@@ -156,4 +156,228 @@ def test_check_fits_needs_one_node_with_both():
     for bad in (dict(cpus=0), dict(gpu_fraction=1.5), dict(gpu_fraction=-0.1)):
         with pytest.raises(InvalidParameterError):
             ChunkResources(**bad)
-    assert executors.check_device("cuda", "ray") is None  # the driver needs no GPU; the cluster is checked
+    # the driver needs no GPU when the chunks go to a cluster (whose nodes are checked); a local Ray is this machine
+    assert executors.check_device("cuda", "ray", "host:6379") is None
+    with pytest.raises(InvalidParameterError, match="device must be one of"):
+        executors.check_device("tpu", "ray", "host:6379")
+    executors.check_cluster("process", None, "cuda")  # a no-op off Ray: nothing to join
+
+
+# ------------------------------------------------------------------ part 2: a real two-node cluster
+TINY_SPEC = """
+name = "cluster-tiny"
+description = "A small Boolean sweep for the two-node cluster test: 12 chunks of 4 members."
+seeds = [0, 1]
+test_size = 500
+
+[learner]
+optimizer = "adam"
+lrs = [1e-2, 3e-2]
+width = 16
+batch_size = 64
+steps = 300
+train_size = 2000
+eval_every = 100
+
+[[series]]
+task = "boolean"
+values = [6, 7, 8, 9, 10, 11]
+options = { group = "cyclic", hard = "parity" }
+"""
+CHUNKS = 12
+ROWS = CHUNKS * 2 * 2  # chunks x seeds x lrs
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("", 0))
+        return s.getsockname()[1]
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, command line) of every process this user can see (/proc)."""
+    out = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+            ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        out[int(d)] = (ppid, cmd)
+    return out
+
+
+def _tree(tag: str) -> tuple[set[int], dict[int, tuple[int, str]]]:
+    """The processes whose command line contains ``tag`` (a node's own folder) and all their descendants.
+
+    Ray's daemons (GCS, raylet, log monitor) name their node's temporary folder on their command
+    line; the worker processes are the raylet's children (they rename themselves ``ray::...``).
+    """
+    ps = _processes()
+    tree = {p for p, (_, cmd) in ps.items() if tag in cmd and p != os.getpid()}
+    grew = True
+    while grew:
+        new = {p for p, (pp, _) in ps.items() if pp in tree} - tree
+        tree |= new
+        grew = bool(new)
+    return tree, ps
+
+
+def _kill(pids: set[int]) -> None:
+    for p in pids:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+@dataclass
+class Cluster:
+    address: str
+    root: Path
+    env: dict[str, str]
+
+    def node(self, name: str) -> str:
+        return f"{self.root}/{name}/"  # the tag on that node's daemons' command lines
+
+
+def _ray_start(args: list[str], env: dict[str, str]) -> str:
+    proc = subprocess.run([sys.executable, "-m", "ray.scripts.scripts", "start", *args, "--disable-usage-stats"],
+                          env=env, capture_output=True, text=True, timeout=180, start_new_session=True)
+    assert proc.returncode == 0, f"ray start {' '.join(args)} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    return proc.stdout + proc.stderr
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        pytest.skip("ray is not installed (pip install 'symhard[ray]'): the two-node cluster test needs it")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("the cluster test finds the processes it started through /proc (Linux)")
+    import re
+
+    root = Path(tempfile.mkdtemp(prefix="shc", dir="/tmp"))  # short: Ray's socket paths must fit 107 bytes
+    path = [str(ROOT / "src")] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path),  # every node runs this checkout's symhard
+           "OMP_NUM_THREADS": "1", "RAY_USAGE_STATS_ENABLED": "0",
+           # this cluster's own token (Ray >= 2.5x; ignored by older Ray): no dependence on ~/.ray/auth_token
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32)}
+    try:
+        port = _free_port()
+        out = _ray_start(["--head", f"--port={port}", "--num-cpus=1", "--num-gpus=0", f"--temp-dir={root}/head",
+                          "--include-dashboard=false", f"--dashboard-agent-listen-port={_free_port()}"], env)
+        found = re.search(r"--address='([^']+)'", out)
+        address = found.group(1) if found else f"127.0.0.1:{port}"
+        _ray_start([f"--address={address}", "--num-cpus=1", "--num-gpus=0", f"--temp-dir={root}/worker",
+                    f"--dashboard-agent-listen-port={_free_port()}"], env)
+        yield Cluster(address, root, env)
+    finally:
+        for _ in range(3):  # only what we started: the processes naming our folder, and their children
+            pids, _ps = _tree(str(root))
+            if not pids:
+                break
+            _kill(pids)
+            time.sleep(0.5)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _symhard(args: list[str], env: dict[str, str], watch=None, timeout: float = 240) -> tuple[int, str, str]:
+    """Run ``symhard ARGS``; while it runs, call ``watch()`` every 0.1 s until it returns True."""
+    proc = subprocess.Popen([sys.executable, "-m", "symhard", *args], env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        t0 = time.monotonic()
+        while watch is not None and proc.poll() is None and time.monotonic() - t0 < timeout:
+            if watch():
+                break
+            time.sleep(0.1)
+        out, err = proc.communicate(timeout=max(1.0, timeout - (time.monotonic() - t0)))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    return proc.returncode, out, err
+
+
+def _running_chunk(cluster: Cluster, node: str) -> tuple[set[int], bool]:
+    """(the node's processes, whether one of them is computing a chunk right now)."""
+    pids, ps = _tree(cluster.node(node))
+    return pids, any(ps[p][1].startswith("ray::symhard:") for p in pids if p in ps)
+
+
+def _rows(folder: Path) -> dict[tuple, str]:
+    """The stored run rows keyed by (series, role, value, seed, lr), each as canonical JSON minus its time."""
+    from symhard.experiments.store import read_runs
+
+    rows = read_runs(folder).to_pylist()
+    keyed = {(r["series"], r["role"], r["param_value"], r["seed"], r["lr"]): r for r in rows}
+    assert len(keyed) == len(rows), "a row is stored twice"
+    return {k: json.dumps({c: v for c, v in r.items() if c != "seconds"}, sort_keys=True, default=str)
+            for k, r in keyed.items()}
+
+
+def test_a_sweep_on_a_two_node_cluster_survives_losing_a_node(cluster, tmp_path):
+    spec = tmp_path / "tiny.toml"
+    spec.write_text(TINY_SPEC)
+    env = {**cluster.env, "COLUMNS": "200"}
+    rc, out, err = _symhard(["run", str(spec), "--executor", "serial", "--out", str(tmp_path / "serial"), "--json"], env)
+    assert rc == 0, err
+    serial = json.loads(out)
+    reference = _rows(Path(serial["out_dir"]))
+    assert len(reference) == ROWS
+
+    # 1. the same sweep on the cluster: the worker node computes chunks, the table and rows equal the serial run
+    seen = []
+
+    def note_worker() -> bool:
+        seen.append(_running_chunk(cluster, "worker")[1])
+        return False
+
+    ray_args = ["run", str(spec), "--executor", "ray", "--address", cluster.address, "--json"]
+    rc, out, err = _symhard(ray_args + ["--out", str(tmp_path / "ray")], env, watch=note_worker)
+    assert rc == 0, err[-3000:]
+    first = json.loads(out)
+    assert any(seen), "the worker node never computed a chunk"
+    assert (first["ran"], first["skipped"]) == (CHUNKS, 0)
+    assert json.dumps(first["summary"], sort_keys=True) == json.dumps(serial["summary"], sort_keys=True)
+    assert _rows(Path(first["out_dir"])) == reference
+
+    # 2. again, and SIGKILL every process of the worker node while it computes a chunk
+    killed = []
+
+    def kill_worker_node() -> bool:
+        pids, busy = _running_chunk(cluster, "worker")
+        if busy:
+            _kill(pids)
+            killed.append(len(pids))
+        return busy
+
+    folder = tmp_path / "ray-killed"
+    rc, out, err = _symhard(ray_args + ["--out", str(folder)], env, watch=kill_worker_node)
+    assert killed, "the worker node was never seen computing a chunk"
+    t0 = time.monotonic()
+    while _tree(cluster.node("worker"))[0] and time.monotonic() - t0 < 10:
+        time.sleep(0.1)
+    assert not _tree(cluster.node("worker"))[0], "the worker node's processes survived SIGKILL"
+    print(f"killed the worker node's {killed[0]} processes mid-chunk; the sweep "
+          + ("completed" if rc == 0 else f"failed (exit {rc}); rerunning it to resume"))
+    if rc != 0:  # Ray gave up on the lost tasks: the rerun (on the head node alone) must resume
+        rc, out, err = _symhard(ray_args + ["--out", str(folder)], env)
+        assert rc == 0, err[-3000:]
+        assert json.loads(out)["skipped"] > 0, "the rerun did not resume"
+    assert rc == 0, err[-3000:]
+    summary = json.loads(out)
+    assert summary["ran"] + summary["skipped"] == CHUNKS
+    assert json.dumps(summary["summary"], sort_keys=True) == json.dumps(serial["summary"], sort_keys=True)
+    assert _rows(Path(summary["out_dir"])) == reference  # nothing lost, nothing twice, the same numbers
+
+    # 3. CUDA chunks on this CPU-only cluster: one line and exit 2, before anything is written
+    rc, out, err = _symhard(ray_args[:-1] + ["--device", "cuda", "--out", str(tmp_path / "cuda")], env, timeout=120)
+    assert rc == 2, err[-3000:]
+    line = [x for x in err.splitlines() if x.startswith("symhard:")]
+    assert len(line) == 1 and "1 GPU" in line[0] and "no node of the Ray cluster" in line[0], err[-2000:]
+    assert not (tmp_path / "cuda").exists()

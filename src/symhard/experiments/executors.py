@@ -54,7 +54,7 @@ from ._worker import worker_init as _worker_init
 from .sweep import Chunk, ChunkResult, run_chunk
 
 __all__ = ["EXECUTORS", "RAY_MAX_RETRIES", "ChunkResources", "execute", "check_executor", "check_device",
-           "check_fits", "available_cpus", "probe_ray_address"]
+           "check_cluster", "check_fits", "available_cpus", "probe_ray_address"]
 
 EXECUTORS = ("serial", "process", "ray")
 #: How often Ray resubmits a chunk whose worker process or node died (``max_retries`` of every task).
@@ -108,15 +108,30 @@ def check_fits(resources: ChunkResources, nodes: Sequence[dict[str, float]], whe
     raise InvalidParameterError(f"each chunk needs {need} but no node of {where} has that (nodes: {have}); {hint}.")
 
 
-def check_device(device: str, executor: str) -> None:
-    """Validate ``device``; CUDA must exist here unless the chunks run on Ray (checked on the cluster)."""
-    if executor == "ray":
+def check_device(device: str, executor: str, address: str | None = None) -> None:
+    """Validate ``device``; CUDA must exist here unless the chunks run on a Ray cluster at ``address``
+    (then :func:`check_cluster` checks its nodes)."""
+    if executor == "ray" and address:
         if device not in ("cpu", "cuda", "auto"):
             raise InvalidParameterError(f"device must be one of 'auto', 'cpu', 'cuda'; got {device!r}.")
         return
     from ..learners.gd import resolve_device
 
     resolve_device(device)
+
+
+def check_cluster(executor: str, address: str | None, device: str = "cpu", threads: int | None = 1,
+                  resources: ChunkResources | None = None) -> None:
+    """Join the Ray cluster at ``address`` and check that a live node can hold one chunk (one line if not).
+
+    Callers run it before they write anything; :func:`execute` then reuses the connection. A no-op
+    unless ``executor == "ray"`` with an address (a local Ray is this machine: :func:`check_device`).
+    """
+    if executor != "ray" or not address:
+        return
+    ray = _import_ray()
+    _join_ray(ray, address, None)
+    _ray_plan(ray, device, threads, resources, address)
 
 
 def available_cpus() -> int:
@@ -184,8 +199,28 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         p.join(timeout=5)
 
 
+def _ray_messages_to_stderr() -> None:
+    """Send the messages Ray's driver relays from the raylets (e.g. "Task failed ... will be retried"
+    after a node died) to stderr, where diagnostics belong: Ray prints them on stdout, which carries
+    ``--json``. It wraps a private Ray function; where Ray's internals differ this does nothing."""
+    try:
+        from ray._private import worker as ray_worker
+    except Exception:  # noqa: BLE001 - not this Ray (or a stand-in): leave it as it is
+        return
+    original = getattr(ray_worker, "print_to_stdstream", None)
+    if not callable(original) or getattr(original, "symhard_stderr", False):
+        return
+
+    def to_stderr(data: dict, *args: Any, **kwargs: Any) -> Any:
+        return original({**data, "is_err": True}, *args, **kwargs)
+
+    to_stderr.symhard_stderr = True  # type: ignore[attr-defined]
+    ray_worker.print_to_stdstream = to_stderr
+
+
 def _join_ray(ray: Any, address: str | None, workers: int | None) -> bool:
     """Join the cluster at ``address`` (or start a local Ray); True when this call started it."""
+    _ray_messages_to_stderr()
     if ray.is_initialized():
         return False
     try:
@@ -201,22 +236,33 @@ def _join_ray(ray: Any, address: str | None, workers: int | None) -> bool:
                                     f"{' '.join(str(err).split())[:300]}") from None
 
 
-def _ray(chunks, device, workers, address, max_in_flight, threads, imports, sys_path, work,
-         resources: ChunkResources | None) -> Iterator[Any]:
+def _import_ray() -> Any:
     try:
         import ray
     except ImportError:
         raise InvalidParameterError("executor 'ray' needs the ray extra: pip install 'symhard[ray]'.") from None
+    return ray
+
+
+def _ray_plan(ray: Any, device: str, threads: int | None, resources: ChunkResources | None,
+              address: str | None) -> tuple[str, ChunkResources, dict[str, float]]:
+    """(device of the tasks, resources of one chunk, the cluster's resources); refuses what no node holds."""
+    res = ray.cluster_resources()
+    remote_device = ("cuda" if res.get("GPU", 0) > 0 else "cpu") if device == "auto" else device
+    need = resources or ChunkResources.for_device(remote_device, threads)
+    nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive", n.get("alive", False))]
+    check_fits(need, nodes, f"the Ray cluster at {address!r}" if address else "the local Ray")
+    return remote_device, need, res
+
+
+def _ray(chunks, device, workers, address, max_in_flight, threads, imports, sys_path, work,
+         resources: ChunkResources | None) -> Iterator[Any]:
+    ray = _import_ray()
     started = _join_ray(ray, address, workers)
     try:
-        res = ray.cluster_resources()
-        gpus = res.get("GPU", 0)
-        remote_device = ("cuda" if gpus > 0 else "cpu") if device == "auto" else device
-        need = resources or ChunkResources.for_device(remote_device, threads)
-        nodes = [n.get("Resources", {}) for n in ray.nodes() if n.get("Alive", n.get("alive", False))]
-        check_fits(need, nodes, f"the Ray cluster at {address!r}" if address else "the local Ray")
+        remote_device, need, res = _ray_plan(ray, device, threads, resources, address)
         task = ray.remote(**need.ray_options(), max_retries=RAY_MAX_RETRIES, retry_exceptions=False)(_run)
-        slots = (gpus / need.gpu_fraction) if need.gpu_fraction else res.get("CPU", 1) / need.cpus
+        slots = (res.get("GPU", 0) / need.gpu_fraction) if need.gpu_fraction else res.get("CPU", 1) / need.cpus
         limit = max_in_flight or max(2, 2 * int(slots))
         todo = list(chunks)
         pending = []

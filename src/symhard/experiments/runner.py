@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .executors import check_device, check_executor, execute
+from .executors import check_cluster, check_device, check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
 from .sweep import ChunkResult, expand
@@ -164,7 +164,8 @@ def run_spec(
     if repair and force:
         raise InvalidParameterError("--repair and --force exclude each other: --force already recomputes everything.")
     check_executor(executor, workers=workers, threads=threads, address=address)
-    check_device(device, executor)  # CUDA on a Ray cluster is checked on the cluster
+    check_device(device, executor, address)
+    check_cluster(executor, address, device, threads)  # before the first write
     chunks = expand(spec_obj)
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
     store = ResultStore(out)
