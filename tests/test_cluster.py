@@ -7,10 +7,10 @@ refused with one line before anything is submitted (a fake ``ray`` module record
 Part 2, a real cluster: two Ray nodes started on this machine as separate processes (``ray
 start --head`` and ``ray start --address``, each with its own temporary folder and one CPU), a
 sweep run on it through ``symhard run --executor ray --address HOST:PORT``, its rows compared
-exactly with the serial run; then the worker node is killed with SIGKILL while it computes a
-chunk, and the sweep still completes (Ray resubmits the lost task) -- or, were it to fail, its
-rerun resumes -- with every row of the serial run exactly once. A CUDA sweep on this CPU-only
-cluster fails with one line. The test stops only the processes it started: those whose
+exactly with the serial run, and ``symhard bench --suite`` there equals its serial scorecard;
+then the worker node is killed with SIGKILL while it computes a chunk, and the sweep still
+completes (Ray resubmits the lost task) -- or, were it to fail, its rerun resumes -- with every
+row of the serial run exactly once. A CUDA sweep on this CPU-only cluster fails with one line. The test stops only the processes it started: those whose
 command line names its own temporary folder, and their descendants.
 """
 
@@ -166,7 +166,7 @@ def test_check_fits_needs_one_node_with_both():
 # ------------------------------------------------------------------ part 2: a real two-node cluster
 TINY_SPEC = """
 name = "cluster-tiny"
-description = "A small Boolean sweep for the two-node cluster test: 12 chunks of 4 members."
+description = "A small Boolean sweep for the two-node cluster test: 8 chunks of 4 members."
 seeds = [0, 1]
 test_size = 500
 
@@ -175,16 +175,48 @@ optimizer = "adam"
 lrs = [1e-2, 3e-2]
 width = 16
 batch_size = 64
-steps = 300
+steps = 200
 train_size = 2000
 eval_every = 100
 
 [[series]]
 task = "boolean"
-values = [6, 7, 8, 9, 10, 11]
+values = [6, 7, 8, 9]
 options = { group = "cyclic", hard = "parity" }
 """
-CHUNKS = 12
+CHUNKS = 8
+MINI_SUITE = """
+version = "mini"
+description = "two small built-in tasks for the cluster"
+seeds = [0, 1]
+harness_seed = 0
+n_test = 128
+success_threshold = 0.1
+
+[budget]
+samples = 400
+steps = 80
+batch_size = 32
+lrs = [1e-2, 3e-2]
+baseline_width = 8
+val_fraction = 0.2
+
+[invariance]
+samples = 16
+tol = 1e-4
+
+[[task]]
+id = "boolean-n6-hard"
+task = "boolean"
+role = "hard"
+value = 6
+
+[[task]]
+id = "boolean-n8-control"
+task = "boolean"
+role = "control"
+value = 8
+"""
 ROWS = CHUNKS * 2 * 2  # chunks x seeds x lrs
 
 
@@ -287,6 +319,14 @@ def cluster():
 
 def _symhard(args: list[str], env: dict[str, str], watch=None, timeout: float = 240) -> tuple[int, str, str]:
     """Run ``symhard ARGS``; while it runs, call ``watch()`` every 0.1 s until it returns True."""
+    start = time.monotonic()
+    try:
+        return _symhard_run(args, env, watch, timeout)
+    finally:  # seen with pytest -s: where the test's time goes
+        print(f"symhard {' '.join(a for a in args[:4] if '/' not in a)} ... {time.monotonic() - start:.1f} s", flush=True)
+
+
+def _symhard_run(args: list[str], env: dict[str, str], watch, timeout: float) -> tuple[int, str, str]:
     proc = subprocess.Popen([sys.executable, "-m", "symhard", *args], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     try:
@@ -345,6 +385,21 @@ def test_a_sweep_on_a_two_node_cluster_survives_losing_a_node(cluster, tmp_path)
     assert (first["ran"], first["skipped"]) == (CHUNKS, 0)
     assert json.dumps(first["summary"], sort_keys=True) == json.dumps(serial["summary"], sort_keys=True)
     assert _rows(Path(first["out_dir"])) == reference
+
+    # 1b. the bench suite on the cluster: its scorecard equals the serial one (one torch thread per task)
+    from symhard.bench.scorecard import run_suite
+    from symhard.bench.suite import load_suite
+
+    suite_file = tmp_path / "mini.toml"
+    suite_file.write_text(MINI_SUITE)
+    rc, out, err = _symhard(["bench", "--suite", str(suite_file), "--baseline", "--executor", "ray", "--address",
+                             cluster.address, "--out", str(tmp_path / "suite-ray"), "--json"], env)
+    assert rc == 0, err[-3000:]
+    card = json.loads(out)
+    local = run_suite(load_suite(str(suite_file)), out_dir=tmp_path / "suite-serial", threads=1)
+    assert card["executor"] == "ray" and "on the Ray cluster at" in card["machine"]["device"]
+    strip = lambda c: [{k: v for k, v in r.items() if k != "seconds"} for r in c["tasks"]]  # noqa: E731
+    assert strip(card) == strip(local)
 
     # 2. again, and SIGKILL every process of the worker node while it computes a chunk
     killed = []
