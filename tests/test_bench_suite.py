@@ -254,6 +254,7 @@ def test_suite_on_a_process_pool_equals_serial(tmp_path, capsys):
     main(["bench", "--suite", str(path), "--baseline", "--executor", "process", "--out", str(tmp_path / "pool"), "--json"])
     pool = json.loads(capsys.readouterr().out)
     assert (serial["executor"], pool["executor"]) == ("serial", "process")
+    assert serial["machine"]["torch_threads"] == pool["machine"]["torch_threads"] == 1
     assert [r["id"] for r in pool["tasks"]] == ["boolean-n6-hard", "boolean-n8-control"]  # the suite's order
     assert _without_time(pool) == _without_time(serial)
     assert sorted(p.name for p in (tmp_path / "pool" / "tasks").iterdir()) == ["boolean-n6-hard.json", "boolean-n8-control.json"]

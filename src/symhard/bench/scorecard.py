@@ -175,7 +175,8 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     submission = submission or submission_fingerprint(model, learner)
     on_cluster = executor == "ray" and address
     machine = machine_info("cpu" if on_cluster else device) | (
-        {"device": f"{device} on the Ray cluster at {address}"} if on_cluster else {})
+        {"device": f"{device} on the Ray cluster at {address}"} if on_cluster else {}) | (
+        {"torch_threads": threads} if threads else {})  # what each task ran with
     say = progress or (lambda _m: None)
     rows: dict[str, dict[str, Any]] = {}
     todo: list[_Job] = []
