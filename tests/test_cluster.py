@@ -346,7 +346,8 @@ def _symhard_run(args: list[str], env: dict[str, str], watch, timeout: float) ->
 def _running_chunk(cluster: Cluster, node: str) -> tuple[set[int], bool]:
     """(the node's processes, whether one of them is computing a chunk right now)."""
     pids, ps = _tree(cluster.node(node))
-    return pids, any(ps[p][1].startswith("ray::symhard:") for p in pids if p in ps)
+    # a Ray worker renames itself after its task: ray::symhard:<chunk id> (ray::_run where Ray uses the function)
+    return pids, any(ps[p][1].startswith(("ray::symhard:", "ray::_run")) for p in pids if p in ps)
 
 
 def _rows(folder: Path) -> dict[tuple, str]:
