@@ -205,6 +205,64 @@ def test_cli_suite_prints_scorecard_with_hash(tiny, tmp_path, capsys):
     assert card["suite_sha256"] == sha and card["file"].endswith("scorecard.json")
 
 
+MINI_SUITE = """
+version = "mini"
+description = "two small built-in tasks, for the executors"
+seeds = [0, 1]
+harness_seed = 0
+n_test = 128
+success_threshold = 0.1
+
+[budget]
+samples = 400
+steps = 80
+batch_size = 32
+lrs = [1e-2, 3e-2]
+baseline_width = 8
+val_fraction = 0.2
+
+[invariance]
+samples = 16
+tol = 1e-4
+
+[[task]]
+id = "boolean-n6-hard"
+task = "boolean"
+role = "hard"
+value = 6
+
+[[task]]
+id = "boolean-n8-control"
+task = "boolean"
+role = "control"
+value = 8
+"""
+
+
+def _without_time(card):
+    return [{k: v for k, v in r.items() if k != "seconds"} for r in card["tasks"]]
+
+
+def test_suite_on_a_process_pool_equals_serial(tmp_path, capsys):
+    """The suite's tasks go through the experiment executors: a process pool gives the serial numbers exactly."""
+    from symhard.cli import main
+
+    path = tmp_path / "mini.toml"
+    path.write_text(MINI_SUITE)
+    suite = load_suite(str(path))
+    serial = sc.run_suite(suite, out_dir=tmp_path / "serial", threads=1)
+    main(["bench", "--suite", str(path), "--baseline", "--executor", "process", "--out", str(tmp_path / "pool"), "--json"])
+    pool = json.loads(capsys.readouterr().out)
+    assert (serial["executor"], pool["executor"]) == ("serial", "process")
+    assert serial["machine"]["torch_threads"] == pool["machine"]["torch_threads"] == 1
+    assert [r["id"] for r in pool["tasks"]] == ["boolean-n6-hard", "boolean-n8-control"]  # the suite's order
+    assert _without_time(pool) == _without_time(serial)
+    assert sorted(p.name for p in (tmp_path / "pool" / "tasks").iterdir()) == ["boolean-n6-hard.json", "boolean-n8-control.json"]
+    with pytest.raises(SystemExit) as exit_:
+        main(["bench", "--family", "boolean", "--sweep", "n=6", "--baseline", "--executor", "process"])
+    assert exit_.value.code == 2 and "--executor and --address go with --suite" in capsys.readouterr().err
+
+
 # ------------------------------------------------------------------ the checked-in quick scorecard of the baseline
 def test_checked_in_quick_baseline_scorecard():
     """``benchmarks/scorecards/v1-quick-baseline.json`` (made by ``python benchmarks/leaderboard.py --run-quick``)

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from ..errors import InvalidParameterError
 
-__all__ = ["load_object", "parse_sweep", "spec_fingerprint"]
+__all__ = ["load_object", "parse_sweep", "spec_fingerprint", "absolute_spec"]
 
 _SPEC_HELP = "'package.module:function' or 'file.py:function'"
 
@@ -65,6 +65,14 @@ def _import_file(path: Path, what: str) -> Any:
         raise InvalidParameterError(
             f"importing {what} file {str(path)!r} failed at {_where(err, path)}: {type(err).__name__}: {msg}") from err
     return module
+
+
+def absolute_spec(spec: str) -> str:
+    """``"file.py:fn"`` with the file's absolute path (for workers with another working folder); others as given."""
+    left, _, attr = spec.rpartition(":")
+    if left and _is_path(left):
+        return f"{Path(left).expanduser().resolve()}:{attr}"
+    return spec
 
 
 def load_object(spec: str, what: str = "model") -> Callable[..., Any]:

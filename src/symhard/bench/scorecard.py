@@ -5,7 +5,9 @@ for one submission — the user's model, the user's learner or the built-in base
 :func:`symhard.bench.run` with the suite's fixed budget, seeds and invariance check. Each task's
 result is written atomically to ``OUT/tasks/<id>.json`` with a key (the suite hash, the task id,
 the submission's fingerprint, the device); a rerun reuses every task whose key matches and
-computes only the others (``force=True`` recomputes everything). The scorecard
+computes only the others (``force=True`` recomputes everything). The tasks to compute go through
+:func:`symhard.experiments.executors.execute` (serial, a process pool or Ray, one task per chunk);
+the driver alone writes the results, as each task comes back. The scorecard
 (``OUT/scorecard.json``, ``OUT/scorecard-quick.json`` for the quick subset) carries the suite hash,
 the symhard version and the machine.
 """
@@ -16,7 +18,9 @@ import hashlib
 import json
 import os
 import platform
+import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -112,10 +116,41 @@ def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: s
             "lower_bound": recs[0]["lower_bound"], "seconds": res.seconds}
 
 
+@dataclass(frozen=True)
+class _Job:
+    """One suite task for an executor: what to run and how the driver files the result."""
+
+    chunk_id: str
+    suite: Suite
+    task: SuiteTask
+    key: str
+    model: Any
+    learner: Any
+    name: str
+    progress: Callable[[str], None] | None = None
+    label: str = ""
+
+
+def _work(job: _Job, device: str) -> dict[str, Any]:
+    """Run one suite task (in whichever process the executor chose); returns its row with its key."""
+    if job.progress is not None:
+        job.progress(f"{job.label} {job.task.id}: {job.task.task} {job.task.param_name}={job.task.value} ({job.task.role})")
+    row = _run_task(job.suite, job.task, job.model, job.learner, device, job.progress, job.name)
+    return {"key": job.key, **row}
+
+
+def _portable(obj: Any) -> Any:
+    """A model/learner for other processes: a spec string with an absolute file path, or the object itself."""
+    from ._loading import absolute_spec
+
+    return absolute_spec(obj) if isinstance(obj, str) else obj
+
+
 def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bool = False,
               out_dir: str | Path, force: bool = False, device: str = "cpu",
               progress: Callable[[str], None] | None = None, submission: dict[str, str] | None = None,
-              only: list[str] | None = None) -> dict[str, Any]:
+              only: list[str] | None = None, executor: str = "serial", address: str | None = None,
+              workers: int | None = None, threads: int | None = None) -> dict[str, Any]:
     """Run ``suite`` (its quick subset with ``quick``) for one submission; returns the scorecard dict.
 
     ``model``/``learner``: as for :func:`symhard.bench.run` (a callable or a spec string); with
@@ -123,33 +158,55 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     when their key matches (unless ``force``); the scorecard is written to ``out_dir``.
     ``submission`` overrides :func:`submission_fingerprint` (the CLI hashes the spec string's file);
     ``only`` restricts the tasks (:meth:`Suite.selected`), for a model made for some tasks only.
+    ``executor``/``address``/``workers``: where the tasks run (:func:`~symhard.experiments.executors.execute`;
+    off ``serial``, give the model or learner as a spec string, which each worker loads);
+    ``threads``: torch threads per task (default: left as it is when serial, 1 elsewhere).
     """
     from .. import __version__
+    from ..experiments.executors import check_cluster, check_device, check_executor, execute
 
     if model is not None and learner is not None:
         raise InvalidParameterError("give at most one of model or learner (neither scores the built-in baseline).")
+    threads = threads if threads is not None or executor == "serial" else 1
+    check_executor(executor, workers=workers, threads=threads, address=address)
+    check_device(device, executor, address)
     selected = suite.selected(quick, only)
     out = check_out_dir(out_dir)
     submission = submission or submission_fingerprint(model, learner)
-    machine = machine_info(device)
+    on_cluster = executor == "ray" and address
+    machine = machine_info("cpu" if on_cluster else device) | (
+        {"device": f"{device} on the Ray cluster at {address}"} if on_cluster else {}) | (
+        {"torch_threads": threads} if threads else {})  # what each task ran with
     say = progress or (lambda _m: None)
-    (out / "tasks").mkdir(parents=True, exist_ok=True)
-    rows, t0 = [], time.perf_counter()
+    rows: dict[str, dict[str, Any]] = {}
+    todo: list[_Job] = []
+    serial, t0 = executor == "serial", time.perf_counter()
     for i, task in enumerate(selected, 1):
         key = _task_key(suite, task, submission, device)
         path = out / "tasks" / f"{task.id}.json"
         row = None if force else _load_task(path, key)
         if row is not None:
             say(f"[{i}/{len(selected)}] {task.id}: stored result reused ({path})")
+            rows[task.id] = row
         else:
-            say(f"[{i}/{len(selected)}] {task.id}: {task.task} {task.param_name}={task.value} ({task.role})")
-            row = {"key": key, **_run_task(suite, task, model, learner, device, progress, submission["spec"])}
-            atomic_write_text(path, json.dumps(_jsonable(row), indent=2))
-        rows.append(row)
+            todo.append(_Job(task.id, suite, task, key, model if serial else _portable(model),
+                             learner if serial else _portable(learner), submission["spec"],
+                             progress if serial else None, f"[{i}/{len(selected)}]"))
+    check_cluster(executor, address, device, threads)  # a cluster that cannot hold a task: one line, nothing written
+    (out / "tasks").mkdir(parents=True, exist_ok=True)
+    if todo and not serial:
+        say(f"{len(todo)} task(s) on the {executor} executor" + (f" at {address}" if address else ""))
+    for row in execute(todo, executor=executor, device=device, workers=workers, address=address, threads=threads,
+                       sys_path=[p for p in sys.path if p] if not serial else (), work=_work):
+        atomic_write_text(out / "tasks" / f"{row['id']}.json", json.dumps(_jsonable(row), indent=2))
+        rows[row["id"]] = row
+        if not serial:
+            say(f"{row['id']}: finished ({row['seconds']:.1f} s)")
+    ordered = [rows[t.id] for t in selected]
     card = {"suite": suite.version, "suite_sha256": suite.sha256, "quick": quick, "only": list(only or []),
-            "symhard_version": __version__,
+            "symhard_version": __version__, "executor": executor,
             "machine": machine, "submission": submission, "definition": suite.describe(),
-            "tasks": rows, "totals": _totals(rows), "seconds": time.perf_counter() - t0}
+            "tasks": ordered, "totals": _totals(ordered), "seconds": time.perf_counter() - t0}
     card = _jsonable(card)
     stem = "scorecard" + ("-quick" if quick else "") + ("-" + "-".join(_slug(p) for p in only) if only else "")
     card["file"] = str(out / f"{stem}.json")

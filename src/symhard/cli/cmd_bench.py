@@ -18,6 +18,7 @@ from typing import Any, Optional
 import typer
 
 from ..errors import InvalidParameterError
+from ._choices import Executor
 from ._common import console, parse_lr_grid, print_json
 
 DEFAULT_ROOT = Path("symhard-results")
@@ -152,7 +153,8 @@ def _run_bench(family: Optional[str], sweep: Optional[str], user_spec: Optional[
 
 
 def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str], kind: str, device: str,
-               out: Optional[Path], force: bool, as_json: bool) -> None:
+               out: Optional[Path], force: bool, as_json: bool, executor: str = "serial",
+               address: Optional[str] = None) -> None:
     from ..bench.scorecard import run_suite, submission_fingerprint
     from ..bench.suite import load_suite
 
@@ -163,13 +165,14 @@ def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str]
     if user_spec:
         from ..bench import load_object
 
-        user = load_object(user_spec, kind)
+        user = load_object(user_spec, kind)  # loaded here first: a bad file is one line before anything runs
+        user = user if executor == "serial" else user_spec  # other processes load it themselves
     sub = submission_fingerprint(model=user_spec if kind == "model" else None,
                                  learner=user_spec if kind == "learner" else None)
     folder = out if out is not None else DEFAULT_ROOT / "suite" / f"{suite.version}-{sub['kind']}-{sub['sha256'][:12]}"
     card = run_suite(suite, model=user if kind == "model" else None, learner=user if kind == "learner" else None,
                      quick=quick, out_dir=folder, force=force, device=device, progress=_say(as_json), submission=sub,
-                     only=only or None)
+                     only=only or None, executor=executor, address=address)
     if as_json:
         print_json(card)
     else:
@@ -207,6 +210,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seeds the train/validation/test/init/batch streams (default 0)."),
         harness_seed: Optional[int] = typer.Option(None, "--harness-seed", min=0, hidden=True),
         out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default symhard-results/bench/<family>-<hash> or symhard-results/suite/...)."),
+        executor: Executor = typer.Option(Executor.serial, "--executor", help="With --suite: where the tasks run (serial, process or ray)."),
+        address: Optional[str] = typer.Option(None, "--address", help="With --suite --executor ray: the Ray cluster address ('auto' joins a running cluster)."),
         force: bool = typer.Option(False, "--force", help="Recompute even when the folder holds a finished result."),
         as_json: bool = typer.Option(False, "--json", help="Print the full result (or scorecard) as JSON."),
     ) -> None:
@@ -231,9 +236,12 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
                      if v is not None]
             if given:
                 raise InvalidParameterError(f"--suite fixes the tasks, budget and seeds; drop {', '.join(given)}.")
-            return _run_suite(suite, quick, list(tasks), user_spec, kind, device.value, out, force, as_json)
+            return _run_suite(suite, quick, list(tasks), user_spec, kind, device.value, out, force, as_json,
+                              executor.value, address)
         if quick or tasks:
             raise InvalidParameterError("--quick and --tasks go with --suite (e.g. --suite v1 --quick).")
+        if executor != Executor.serial or address:
+            raise InvalidParameterError("--executor and --address go with --suite (e.g. --suite v1 --executor ray --address auto).")
         kw = dict(budget_samples=budget_samples or DEFAULTS["budget_samples"],
                   budget_steps=budget_steps or DEFAULTS["budget_steps"], seeds=seeds or DEFAULTS["seeds"],
                   batch_size=batch_size or DEFAULTS["batch_size"], lrs=list(parse_lr_grid(lr, DEFAULTS["lrs"])),

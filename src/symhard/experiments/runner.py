@@ -22,7 +22,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from .executors import check_executor, execute
+from .executors import check_cluster, check_device, check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
 from .sweep import ChunkResult, expand
@@ -158,14 +158,14 @@ def run_spec(
     every chunk committed before it stays, and a rerun resumes.
     """
     from ..errors import InvalidParameterError
-    from ..learners.gd import resolve_device
 
     t0 = time.perf_counter()
     spec_obj = spec.validate() if isinstance(spec, ExperimentSpec) else load_spec(spec, quick=quick)
     if repair and force:
         raise InvalidParameterError("--repair and --force exclude each other: --force already recomputes everything.")
     check_executor(executor, workers=workers, threads=threads, address=address)
-    resolve_device(device)
+    check_device(device, executor, address)
+    check_cluster(executor, address, device, threads)  # before the first write
     chunks = expand(spec_obj)
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
     store = ResultStore(out)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..experiments.executors import execute
+from ..experiments.executors import check_cluster, execute
 from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
@@ -89,6 +89,7 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
     run = FrontierRun(spec, lines, {lab: Bisection(*plan.bracket(line.k), plan.error_threshold, plan.rel_tol)
                                     for lab, line in lines.items()})
     most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
+    check_cluster(executor, address, device, threads)  # a cluster that cannot hold a point: one line, nothing written
     store = ResultStore(out_dir)
     store.open(spec, device=device, repair=repair, force=force)
     try:
