@@ -149,7 +149,12 @@ def _legend(ax: Any, panel: Panel) -> Any:
 def _integer_x(panel: Panel) -> list[int]:
     """The distinct x values when every drawn x is an integer (a swept parameter), else []."""
     xs = np.concatenate([_arr(s.x)[: len(m)][m] for s in panel.series for m in [_mask(s, panel)]] or [np.zeros(0)])
-    if panel.heatmap is not None or xs.size == 0 or not np.all(xs == np.round(xs)):
+    if panel.heatmap is not None and panel.heatmap.points:  # a phase diagram of points: its budgets are the ticks
+        xs = np.asarray(panel.heatmap.x, dtype=float)
+        xs = xs[np.isfinite(xs)]
+    elif panel.heatmap is not None:
+        return []
+    if xs.size == 0 or not np.all(xs == np.round(xs)):
         return []
     return sorted({int(x) for x in xs})
 
@@ -189,6 +194,11 @@ def _draw_panel(ax: Any, panel: Panel, fig: Any) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if panel.ylim is not None:
         ax.set_ylim(*panel.ylim)
+    if panel.yscale == "log":  # 6, 20, 40 rather than 6×10⁰, 2×10¹ on a log axis of sizes
+        from matplotlib.ticker import LogFormatter
+
+        ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
+        ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     ax.tick_params(which="both", labelsize=7.5)
     ax.grid(True, which="major", alpha=0.25)
     legend = _legend(ax, panel)
