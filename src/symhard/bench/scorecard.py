@@ -85,7 +85,7 @@ def _load_task(path: Path, key: str) -> dict[str, Any] | None:
 
 
 def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: str,
-              progress: Callable[[str], None] | None, name: str) -> dict[str, Any]:
+              progress: Callable[[str], None] | None, name: str, precision: str = "fp32") -> dict[str, Any]:
     from .harness import run
 
     b = suite.budget
@@ -94,7 +94,8 @@ def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: s
               seeds=list(suite.seeds), budget_samples=b["samples"], budget_steps=b["steps"], batch_size=b["batch_size"],
               lrs=b["lrs"], val_fraction=b["val_fraction"], baseline_width=b["baseline_width"], n_test=suite.n_test,
               invariance_samples=suite.invariance["samples"], invariance_tol=suite.invariance["tol"],
-              harness_seed=suite.harness_seed, device=device, progress=progress, name=name)
+              harness_seed=suite.harness_seed, device=device, progress=progress, name=name,
+              precision=precision)
     who = "baseline" if model is None and learner is None else "user"
     row = next(r for r in res.summary if r["learner"] == who)
     recs = [r for r in res.records if r["learner"] == who]
@@ -115,7 +116,7 @@ def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: s
 def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bool = False,
               out_dir: str | Path, force: bool = False, device: str = "cpu",
               progress: Callable[[str], None] | None = None, submission: dict[str, str] | None = None,
-              only: list[str] | None = None) -> dict[str, Any]:
+              only: list[str] | None = None, precision: str = "fp32") -> dict[str, Any]:
     """Run ``suite`` (its quick subset with ``quick``) for one submission; returns the scorecard dict.
 
     ``model``/``learner``: as for :func:`symhard.bench.run` (a callable or a spec string); with
@@ -123,7 +124,10 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     when their key matches (unless ``force``); the scorecard is written to ``out_dir``.
     ``submission`` overrides :func:`submission_fingerprint` (the CLI hashes the spec string's file);
     ``only`` restricts the tasks (:meth:`Suite.selected`), for a model made for some tasks only.
+    ``precision`` (fp32, tf32, bf16): the arithmetic of the gradient steps (:mod:`symhard.learners.device`);
+    it enters the task keys and the scorecard's machine when it is not fp32.
     """
+    from ..learners.device import device_label
     from .. import __version__
 
     if model is not None and learner is not None:
@@ -131,19 +135,19 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     selected = suite.selected(quick, only)
     out = check_out_dir(out_dir)
     submission = submission or submission_fingerprint(model, learner)
-    machine = machine_info(device)
+    machine = machine_info(device) | ({"precision": precision} if precision != "fp32" else {})
     say = progress or (lambda _m: None)
     (out / "tasks").mkdir(parents=True, exist_ok=True)
     rows, t0 = [], time.perf_counter()
     for i, task in enumerate(selected, 1):
-        key = _task_key(suite, task, submission, device)
+        key = _task_key(suite, task, submission, device_label(device, precision))
         path = out / "tasks" / f"{task.id}.json"
         row = None if force else _load_task(path, key)
         if row is not None:
             say(f"[{i}/{len(selected)}] {task.id}: stored result reused ({path})")
         else:
             say(f"[{i}/{len(selected)}] {task.id}: {task.task} {task.param_name}={task.value} ({task.role})")
-            row = {"key": key, **_run_task(suite, task, model, learner, device, progress, submission["spec"])}
+            row = {"key": key, **_run_task(suite, task, model, learner, device, progress, submission["spec"], precision)}
             atomic_write_text(path, json.dumps(_jsonable(row), indent=2))
         rows.append(row)
     card = {"suite": suite.version, "suite_sha256": suite.sha256, "quick": quick, "only": list(only or []),

@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ._choices import Device, Executor
+from ._choices import PRECISION_HELP, Device, Executor, Precision
 from ._common import print_json
 
 
@@ -67,6 +67,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         executor: Executor = typer.Option(Executor.serial, "--executor", help="Where the points run."),
         address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)."),
         device: Device = typer.Option(Device.cpu, "--device", help="auto | cpu | cuda."),
+        precision: Precision = typer.Option(Precision.fp32, "--precision", help=PRECISION_HELP),
         workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs)."),
         threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per point."),
         force: bool = typer.Option(False, "--force", help="Recompute every point (old results moved aside)."),
@@ -85,7 +86,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         with reporter("frontier") as progress:
             result = run_frontier(family, axis=axis.value, quick=quick, losses=_losses(loss), out=out,
                                   executor=executor.value, workers=workers, address=address, device=device.value,
-                                  threads=threads, force=force, repair=repair, progress=progress)
+                                  threads=threads, force=force, repair=repair, progress=progress,
+                                  precision=precision.value)
         section = frontier_section(result)
         figures = [p for fig in section.figures for p in render_figure(fig, result["out_dir"])]
         if as_json:

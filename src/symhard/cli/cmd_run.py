@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ._choices import PRECISION_HELP, Precision
 from ._common import print_json
 
 
@@ -48,6 +49,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         executor: str = typer.Option("serial", "--executor", help="serial | process | ray."),
         address: str = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster); without it Ray starts locally."),
         device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda."),
+        precision: Precision = typer.Option(Precision.fp32, "--precision", help=PRECISION_HELP),
         workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores, at most the CPU count."),
         threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per chunk (1 is fastest for these small ensembles); at most the CPU count."),
         repair: bool = typer.Option(False, "--repair", help="Move files that fail the folder's integrity check into <folder>/quarantine/ and recompute exactly what is missing."),
@@ -67,7 +69,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         folder = default_out_dir(spec_obj, out)
         try:
             summary = run_spec(spec_obj, out_dir=folder, executor=executor, device=device, workers=workers,
-                               address=address, threads=threads, progress=not as_json, repair=repair, force=force)
+                               address=address, threads=threads, progress=not as_json, repair=repair, force=force,
+                               precision=precision.value)
         except KeyboardInterrupt:
             from . import note_interrupt
 

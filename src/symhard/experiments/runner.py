@@ -16,12 +16,13 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from ..learners.device import device_label
 from .executors import check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
@@ -138,6 +139,7 @@ def run_spec(
     on_chunk: Callable[[ChunkResult], None] | None = None,
     repair: bool = False,
     force: bool = False,
+    precision: str = "fp32",
 ) -> RunSummary:
     """Run every unfinished chunk of ``spec`` and return a :class:`RunSummary`.
 
@@ -151,6 +153,8 @@ def run_spec(
     threads : torch threads per chunk (default 1; see :mod:`symhard.experiments.executors`)
     repair : move files that fail the folder's integrity check aside and recompute their chunks
     force : move every result of the folder aside and recompute everything
+    precision : ``"fp32"``, ``"tf32"`` or ``"bf16"``: the arithmetic of the gradient steps only
+        (:mod:`symhard.learners.device`); recorded in the rows' ``device`` column (``"cuda+bf16"``)
 
     Raises :class:`~symhard.errors.InvalidParameterError` (nothing written) for a bad spec or
     argument, :class:`~symhard.experiments.store.StoreIntegrityError` for a folder that fails its
@@ -158,7 +162,7 @@ def run_spec(
     every chunk committed before it stays, and a rerun resumes.
     """
     from ..errors import InvalidParameterError
-    from ..learners.gd import resolve_device
+    from ..learners.device import check_precision, resolve_device
 
     t0 = time.perf_counter()
     spec_obj = spec.validate() if isinstance(spec, ExperimentSpec) else load_spec(spec, quick=quick)
@@ -166,10 +170,10 @@ def run_spec(
         raise InvalidParameterError("--repair and --force exclude each other: --force already recomputes everything.")
     check_executor(executor, workers=workers, threads=threads, address=address)
     resolve_device(device)
-    chunks = expand(spec_obj)
+    chunks = [replace(c, precision=check_precision(precision)) for c in expand(spec_obj)]
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
     store = ResultStore(out)
-    store.open(spec_obj, device=device, repair=repair, force=force)  # the first write
+    store.open(spec_obj, device=device_label(device, precision), repair=repair, force=force)  # the first write
     try:
         done = store.finished()
         todo = [c for c in chunks if c.chunk_id not in done]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
 from ..experiments.sweep import Chunk, expand
+from ..learners.device import check_precision, device_label, resolve_device
 from .config import Line, Plan
 from .search import Bisection
 
@@ -74,7 +75,7 @@ def _errors(rows: list[dict[str, Any]], seeds: tuple[int, ...]) -> list[float]:
 
 def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", workers: int | None = None,
                address: str | None = None, device: str = "cpu", threads: int = 1, force: bool = False,
-               repair: bool = False, progress: Progress | None = None) -> FrontierRun:
+               repair: bool = False, progress: Progress | None = None, precision: str = "fp32") -> FrontierRun:
     """Evaluate every line's bisection (resuming from ``out_dir``) and return the points.
 
     ``progress`` (:mod:`symhard.progress`) hears of every point: ``done`` = points evaluated so far,
@@ -84,13 +85,16 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
     t0 = time.perf_counter()
     report = as_progress(progress)
     spec = frontier_spec(plan, Path(out_dir).name)
-    chunks: dict[tuple[str, int], Chunk] = {(c.series.name, c.value): c for c in expand(spec)}
+    precision = check_precision(precision)
+    resolve_device(device)  # refused before the store is created
+    chunks: dict[tuple[str, int], Chunk] = {(c.series.name, c.value): replace(c, precision=precision)
+                                            for c in expand(spec)}
     lines = {line.label: line for line in plan.lines()}
     run = FrontierRun(spec, lines, {lab: Bisection(*plan.bracket(line.k), plan.error_threshold, plan.rel_tol)
                                     for lab, line in lines.items()})
     most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
     store = ResultStore(out_dir)
-    store.open(spec, device=device, repair=repair, force=force)
+    store.open(spec, device=device_label(device, precision), repair=repair, force=force)
     try:
         if store.finished():
             for r in read_runs(out_dir).to_pylist():
