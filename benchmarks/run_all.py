@@ -43,6 +43,10 @@ def print_table(results: dict) -> None:
         for r in tr["rows"] + (tr.get("gpu_rows") or []):
             lines.append(f"{r['model'][:48]:<48} {r['loop'][:34]:<34} {r['device']:<5} {r['M']:>4} "
                          f"{r['ensemble_models_steps_per_s']:>10.1f} {r['loop_models_steps_per_s']:>9.1f} {r['ratio']:>7.2f}")
+        for r in tr.get("cnn_gflops") or []:
+            lines.append(f"  CNN ensemble M={r['M']} ({r['device']}, {r['threads']} thr): {r['ensemble_GFLOPs']:.1f} GFLOP/s vs torch.matmul "
+                         f"{r['matmul_shape']} {r['matmul_GFLOPs']:.1f} GFLOP/s ({r['fraction_of_matmul']:.0%}); "
+                         f"previous conv1d form {r['conv1d_form_GFLOPs']:.1f} GFLOP/s")
         lines.append(f"GPU: {tr['gpu']}")
         for c in tr.get("gpu_contraction") or []:
             lines.append(f"  {c['contraction']} {c['dtype']}: {c['TFLOPs']:.1f} TFLOP/s")
