@@ -90,7 +90,8 @@ SEPARATE_SQ = {"exact_error", "min_tolerance_sq_units", "queries", "query_bound"
                "samples_required", "samples_sufficient", "seconds", "test_error", "union_bound_log_term"}
 SEPARATE_GD = {"batch_size", "final_train_loss", "lr", "model", "seconds", "steps", "test_error", "test_error_curve",
                "test_error_per_lr", "width"}
-RUN = {"chunks", "curves", "out_dir", "quarantined", "ran", "runs", "seconds", "skipped", "spec", "spec_hash", "summary"}
+RUN = {"chunks", "curves", "estimate", "out_dir", "quarantined", "ran", "runs", "seconds", "skipped", "spec", "spec_hash",
+       "summary"}
 RUN_SUMMARY_ROW = {"log10_csq_queries", "bound_log10_queries", "max_error", "mean_error", "min_error", "param_name",
                    "param_value", "role", "seeds", "series", "success_rate"}
 REPORT = {"figures", "report.html", "report.md"}

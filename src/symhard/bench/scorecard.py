@@ -24,7 +24,7 @@ from ..errors import InstanceFormatError, InvalidParameterError
 from .results import atomic_write_text, check_out_dir
 from .suite import Suite, SuiteTask
 
-__all__ = ["run_suite", "machine_info", "submission_fingerprint"]
+__all__ = ["run_suite", "plan_suite", "machine_info", "submission_fingerprint"]
 
 
 def _cpu_name() -> str:
@@ -159,6 +159,44 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     card["file"] = str(out / f"{stem}.json")
     atomic_write_text(card["file"], json.dumps(card, indent=2))
     return card
+
+
+def plan_suite(suite: Suite, *, quick: bool = False, out_dir: str | Path, submission: dict[str, str],
+               device: str = "cpu", precision: str = "fp32", only: list[str] | None = None) -> Any:
+    """The cost of :func:`run_suite` before it starts (:class:`~symhard.experiments.plan.RunPlan`; nothing written).
+
+    One entry per selected task: the built-in baseline's ensemble (seeds × lrs members of width
+    ``baseline_width``) on the suite's budget; a task whose stored result matches its key is marked
+    stored. A user's model or learner cannot be timed before it runs: its plan shows the baseline's cost.
+    """
+    import torch
+
+    from ..experiments.plan import Calibrator, RunPlan, Workload, estimate_workloads
+    from ..learners.device import device_label
+    from .data import split_sizes
+
+    b, out, notes = suite.budget, Path(out_dir), []
+    n_train, n_val = split_sizes(b["samples"], b["val_fraction"])
+    items = []
+    for task in suite.selected(quick, only):
+        key = _task_key(suite, task, submission, device_label(device, precision))
+        try:
+            stored = _load_task(out / "tasks" / f"{task.id}.json", key) is not None
+        except InstanceFormatError as err:
+            stored = False
+            notes.append(str(err))
+        w = Workload(task=task.task, value=task.value, role=task.role, options=tuple(sorted(task.options.items())),
+                     members=len(suite.seeds) * len(b["lrs"]), seeds=len(suite.seeds), width=b["baseline_width"],
+                     width_multiple=1.0, batch_size=b["batch_size"], steps=b["steps"], eval_every=b["steps"],
+                     train_size=n_train, eval_samples=n_val + suite.n_test, optimizer="adam")
+        items.append((task.id, f"{task.id} ({task.task} {task.param_name}={task.value}, {task.role})", w, stored))
+    if submission["kind"] != "baseline":
+        notes.append(f"your {submission['kind']}'s cost is unknown before it runs; the estimates are those of the "
+                     f"built-in baseline (width {b['baseline_width']}) on the same budget")
+    cal = Calibrator(device, precision, torch.get_num_threads())
+    return RunPlan(what=f"bench --suite {suite.version}" + (" --quick" if quick else ""), out_dir=str(out),
+                   device=cal.device, precision=cal.precision, threads=cal.threads,
+                   chunks=estimate_workloads(items, cal), calibration_seconds=cal.seconds, notes=notes)
 
 
 def _slug(pattern: str) -> str:

@@ -154,7 +154,7 @@ def _run_bench(family: Optional[str], sweep: Optional[str], user_spec: Optional[
 
 
 def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str], kind: str, device: str,
-               out: Optional[Path], force: bool, as_json: bool, precision: str = "fp32") -> None:
+               out: Optional[Path], force: bool, as_json: bool, precision: str = "fp32", plan: bool = False) -> None:
     from ..bench.scorecard import run_suite, submission_fingerprint
     from ..bench.suite import load_suite
 
@@ -169,6 +169,12 @@ def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str]
     sub = submission_fingerprint(model=user_spec if kind == "model" else None,
                                  learner=user_spec if kind == "learner" else None)
     folder = out if out is not None else DEFAULT_ROOT / "suite" / f"{suite.version}-{sub['kind']}-{sub['sha256'][:12]}"
+    if plan:
+        from ..bench.scorecard import plan_suite
+        from ._plan import print_plan
+
+        return print_plan(plan_suite(suite, quick=quick, out_dir=folder, submission=sub, device=device,
+                                     precision=precision, only=only or None), as_json)
     card = run_suite(suite, model=user if kind == "model" else None, learner=user if kind == "learner" else None,
                      quick=quick, out_dir=folder, force=force, device=device, progress=_say(as_json), submission=sub,
                      only=only or None, precision=precision)
@@ -211,6 +217,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         harness_seed: Optional[int] = typer.Option(None, "--harness-seed", min=0, hidden=True),
         out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default symhard-results/bench/<family>-<hash> or symhard-results/suite/...)."),
         force: bool = typer.Option(False, "--force", help="Recompute even when the folder holds a finished result."),
+        plan: bool = typer.Option(False, "--plan", help="With --suite: print the tasks, their estimated time and memory on "
+                                  "this machine and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the full result (or scorecard) as JSON."),
     ) -> None:
         """Train your model (or run your learner) on a hard family beside the built-in GD baseline.
@@ -235,9 +243,9 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
             if given:
                 raise InvalidParameterError(f"--suite fixes the tasks, budget and seeds; drop {', '.join(given)}.")
             return _run_suite(suite, quick, list(tasks), user_spec, kind, device.value, out, force, as_json,
-                              precision.value)
-        if quick or tasks:
-            raise InvalidParameterError("--quick and --tasks go with --suite (e.g. --suite v1 --quick).")
+                              precision.value, plan)
+        if quick or tasks or plan:
+            raise InvalidParameterError("--quick, --tasks and --plan go with --suite (e.g. --suite v1 --quick).")
         kw = dict(budget_samples=budget_samples or DEFAULTS["budget_samples"],
                   budget_steps=budget_steps or DEFAULTS["budget_steps"], seeds=seeds or DEFAULTS["seeds"],
                   batch_size=batch_size or DEFAULTS["batch_size"], lrs=list(parse_lr_grid(lr, DEFAULTS["lrs"])),

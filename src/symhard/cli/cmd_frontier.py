@@ -55,6 +55,18 @@ def _print_result(result: dict, figures: list[Path]) -> None:
             f"results: {result['out_dir']}/frontier.json" + (f", figures: {', '.join(map(str, figures))}" if figures else ""))
 
 
+def _plan(family: str, axis: str, quick: bool, losses: Optional[tuple[str, ...]], out: Path, device: str,
+          precision: str, threads: int, as_json: bool) -> None:
+    from ..frontier import frontier_dir
+    from ..frontier.config import plan_for
+    from ..frontier.runner import plan_points
+    from ._plan import print_plan
+
+    plan = plan_for(family, axis, quick, losses)
+    folder = frontier_dir(out, plan.task, plan.axis, quick)
+    print_plan(plan_points(plan, folder, device=device, precision=precision, threads=threads), as_json)
+
+
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
     @app.command("frontier")
     def frontier(
@@ -72,6 +84,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per point."),
         force: bool = typer.Option(False, "--force", help="Recompute every point (old results moved aside)."),
         repair: bool = typer.Option(False, "--repair", help="Move files that fail the integrity check aside, recompute them."),
+        plan: bool = typer.Option(False, "--plan", help="Print the points, their estimated time and memory on this machine "
+                                  "(a short calibration) and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (nothing else on stdout)."),
     ) -> None:
         """Measure the learnability frontier: per k and budget, the largest size learned by half of the seeds
@@ -79,6 +93,9 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         budget, and the slope the CSQ bound allows. Resumable; parallel through --executor."""
         from ..frontier import run_frontier
         from ..frontier.section import frontier_section
+
+        if plan:
+            return _plan(family, axis.value, quick, _losses(loss), out, device.value, precision.value, threads, as_json)
         from ..report.render import render_figure
 
         from ._progress import reporter

@@ -51,12 +51,13 @@ class RunSummary:
     seconds: float
     table: list[dict[str, Any]]
     quarantined: list[Path] = field(default_factory=list)  # where --repair / --force moved files aside
+    estimate: dict[str, Any] | None = None  # estimated against measured seconds (run_spec(estimate=True))
 
     def to_dict(self) -> dict[str, Any]:
         return {"spec": self.spec, "out_dir": str(self.out_dir), "runs": str(self.out_dir / "runs"),
                 "curves": str(self.out_dir / "curves"), "spec_hash": self.spec_hash, "chunks": self.chunks,
                 "skipped": self.skipped, "ran": self.ran, "seconds": round(self.seconds, 2),
-                "quarantined": [str(q) for q in self.quarantined], "summary": self.table}
+                "quarantined": [str(q) for q in self.quarantined], "estimate": self.estimate, "summary": self.table}
 
 
 def summarize_runs(table: Any, threshold: float = 0.1) -> list[dict[str, Any]]:
@@ -140,6 +141,7 @@ def run_spec(
     repair: bool = False,
     force: bool = False,
     precision: str = "fp32",
+    estimate: bool = False,
 ) -> RunSummary:
     """Run every unfinished chunk of ``spec`` and return a :class:`RunSummary`.
 
@@ -155,6 +157,8 @@ def run_spec(
     force : move every result of the folder aside and recompute everything
     precision : ``"fp32"``, ``"tf32"`` or ``"bf16"``: the arithmetic of the gradient steps only
         (:mod:`symhard.learners.device`); recorded in the rows' ``device`` column (``"cuda+bf16"``)
+    estimate : calibrate before running (:mod:`symhard.experiments.plan`) and record the estimated
+        against the measured chunk seconds in ``RunSummary.estimate``
 
     Raises :class:`~symhard.errors.InvalidParameterError` (nothing written) for a bad spec or
     argument, :class:`~symhard.experiments.store.StoreIntegrityError` for a folder that fails its
@@ -177,14 +181,43 @@ def run_spec(
     try:
         done = store.finished()
         todo = [c for c in chunks if c.chunk_id not in done]
-        _execute_into(store, todo, spec_obj, progress, on_chunk,
+        cost = _Cost(todo, device, precision, threads) if estimate and todo else None
+        _execute_into(store, todo, spec_obj, progress, cost.wrap(on_chunk) if cost else on_chunk,
                       dict(executor=executor, device=device, workers=workers, address=address, threads=threads))
     finally:
         store.close()
     table = read_runs(out)
     return RunSummary(spec=spec_obj.name, out_dir=out, spec_hash=spec_obj.hash(), chunks=len(chunks),
                       skipped=len(chunks) - len(todo), ran=len(todo), seconds=time.perf_counter() - t0,
-                      table=summarize_runs(table, spec_obj.success_threshold), quarantined=store.quarantined)
+                      table=summarize_runs(table, spec_obj.success_threshold), quarantined=store.quarantined,
+                      estimate=cost.result(time.perf_counter() - t0) if cost else None)
+
+
+class _Cost:
+    """The estimate of the chunks to run (calibrated before they run) and their measured seconds."""
+
+    def __init__(self, todo: list, device: str, precision: str, threads: int) -> None:
+        from .plan import Calibrator, estimate_chunks
+
+        cal = Calibrator(device, precision, threads)
+        est = estimate_chunks(todo, cal)
+        self.chunks = len(todo)
+        self.estimated = sum(e.seconds for e in est if e.seconds is not None)
+        self.not_estimated = sum(e.seconds is None for e in est)
+        self.calibration = cal.seconds
+        self.measured = 0.0
+
+    def wrap(self, on_chunk: Callable[[ChunkResult], None] | None) -> Callable[[ChunkResult], None]:
+        def seen(res: ChunkResult) -> None:
+            self.measured += float(res.seconds)
+            if on_chunk is not None:
+                on_chunk(res)
+        return seen
+
+    def result(self, wall: float) -> dict[str, Any]:
+        return {"chunks": self.chunks, "estimated_seconds": round(self.estimated, 2),
+                "not_estimated": self.not_estimated, "measured_seconds": round(self.measured, 2),
+                "wall_seconds": round(wall, 2), "calibration_seconds": round(self.calibration, 2)}
 
 
 def _execute_into(store: ResultStore, todo: list, spec: ExperimentSpec, progress: bool,

@@ -30,7 +30,7 @@ from ..learners.device import check_precision, device_label, resolve_device
 from .config import Line, Plan
 from .search import Bisection
 
-__all__ = ["frontier_spec", "run_points", "FrontierRun"]
+__all__ = ["frontier_spec", "run_points", "plan_points", "FrontierRun"]
 
 def frontier_spec(plan: Plan, name: str) -> ExperimentSpec:
     """The experiment spec whose chunks are every point the frontier may evaluate (validated)."""
@@ -133,3 +133,37 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
         store.close()
     run.seconds = time.perf_counter() - t0
     return run
+
+
+def plan_points(plan: Plan, out_dir: str | Path, *, device: str = "cpu", precision: str = "fp32",
+                threads: int = 1) -> Any:
+    """The cost of :func:`run_points` before it starts (:class:`~symhard.experiments.plan.RunPlan`; nothing written).
+
+    A bisection's later sizes depend on its outcomes, so per line the plan lists the two ends
+    (evaluated first, exactly known) and one entry for the at most ``⌈log₂(hi − lo)⌉ + 1`` further
+    points, estimated at the largest size (an upper bound). Points already stored are marked.
+    """
+    from ..experiments.plan import Calibrator, RunPlan, estimate_workloads, stored_chunks, workload_of
+
+    spec = frontier_spec(plan, Path(out_dir).name)
+    chunks = {(c.series.name, c.value): replace(c, precision=check_precision(precision)) for c in expand(spec)}
+    stored, note = stored_chunks(out_dir, spec.hash())
+    items, times = [], []
+    for line in plan.lines():
+        lo, hi = plan.bracket(line.k)
+        for size in (lo, hi):
+            c = chunks[(line.label, size)]
+            items.append((c.chunk_id, f"{line.label} size={size}", workload_of(c), c.chunk_id in stored))
+            times.append(1)
+        more = math.ceil(math.log2(max(2, hi - lo))) + 1
+        items.append(("", f"{line.label}: up to {more} bisection points in ({lo}, {hi})",
+                      workload_of(chunks[(line.label, hi)]), False))
+        times.append(more)
+    cal = Calibrator(device, precision, threads)
+    est = estimate_workloads(items, cal)
+    for e, k in zip(est, times):
+        e.seconds = None if e.seconds is None else e.seconds * k
+    notes = ["a bisection's later sizes depend on its outcomes: each line's 'up to N bisection points' entry is an "
+             "upper bound (every point at the largest size); stored points are reused"] + ([note] if note else [])
+    return RunPlan(what=f"frontier {plan.task} along {plan.axis}", out_dir=str(out_dir), device=cal.device,
+                   precision=cal.precision, threads=threads, chunks=est, calibration_seconds=cal.seconds, notes=notes)
