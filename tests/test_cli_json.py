@@ -97,6 +97,9 @@ RUN_SUMMARY_ROW = {"log10_csq_queries", "bound_log10_queries", "max_error", "mea
 REPORT = {"figures", "report.html", "report.md"}
 REPRODUCE = REPORT | {"errors", "experiments"}
 REPRODUCE_EXPERIMENT = {"chunks", "out_dir", "ran", "seconds", "skipped", "spec"}
+PLAN = {"calibration_seconds", "chunks", "device", "notes", "out_dir", "precision", "threads", "total", "what"}
+PLAN_CHUNK = {"batch_size", "bytes", "chunk_id", "label", "members", "seconds", "steps", "stored", "width"}
+PLAN_TOTAL = {"chunks", "not_estimated", "peak_bytes", "seconds", "stored", "to_compute"}
 BENCH = {"config", "family", "figure", "out_dir", "param_name", "records", "reused", "seconds", "summary"}
 
 
@@ -243,3 +246,10 @@ def test_frontier_json_keys(tmp_path, capsys, monkeypatch):
                       "computed_points", "reused_points", "seconds", "figures"}
     assert {"k", "budget", "threshold", "ci_low", "ci_high", "seeds"} <= set(d["thresholds"][0])
     assert {"k", "slope", "slope_ci_low", "slope_ci_high", "predicted_slope"} <= set(d["fits"][0])
+
+
+def test_plan_json_keys(tmp_path, capsys):
+    """``run --plan --json`` (frontier and bench --suite print the same object: tests/test_plan.py)."""
+    d = run_json(["run", str(toy_spec(tmp_path)), "--out", str(tmp_path / "res"), "--plan", "--json"], capsys)
+    assert set(d) == PLAN and set(d["total"]) == PLAN_TOTAL
+    assert d["chunks"] and all(set(c) == PLAN_CHUNK for c in d["chunks"])
