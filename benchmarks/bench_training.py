@@ -25,8 +25,9 @@ is measured in both forms of GroupAveragedNetwork (``circular`` and ``generic`` 
 
 CNN at the matrix-multiply rate (:func:`cnn_gflops`): the achieved GFLOP/s of the CNN ensemble's
 training step (circular form; ``4·B·n²·h`` flops per member and step: ``2·B·n²·h`` forward and as
-many for ∂W) against a plain ``torch.matmul`` of the same shapes, ``[B·n, n] × [n, M·h]``, timed
-in the same run (alternating, best of ``repeats``).
+many for ∂W) and of its kernel alone (forward + ∂W), against a plain ``torch.matmul`` of the same
+shapes, ``[B·n, n] × [n, M·h]``, and the previous ``conv1d`` form's kernel, timed in the same run
+(alternating, best of ``repeats``).
 
 GPU section (when CUDA is available): the same comparison on the GPU, and the achieved TFLOP/s
 of the main contraction of each model (the batched matmul of the ensemble GNN hidden layer and
@@ -298,8 +299,22 @@ def _cnn_gflops(M: int, steps: int, device: str, repeats: int, n: int, width: in
         _sync(device)
         return steps / (time.perf_counter() - t0)
 
-    ens, mm, conv = _best_of(repeats, lambda: _ensemble_rate(model, train_x, train_y, test_x, test_y, steps, device),
-                             matmul_rate, conv1d_rate)
+    def circular_rate() -> float:
+        """Forward + ∂W of the circular form's kernel alone (symhard.models._circular.circular_pool)."""
+        from symhard.models._circular import circular_pool
+
+        def once():
+            circular_pool(xb.reshape(1, BATCH, n), W0.permute(1, 0, 2).reshape(1, n, M * width), None, "relu").sum().backward()
+        once()
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            once()
+        _sync(device)
+        return steps / (time.perf_counter() - t0)
+
+    ens, mm, conv, circ = _best_of(repeats, lambda: _ensemble_rate(model, train_x, train_y, test_x, test_y, steps, device),
+                                   matmul_rate, conv1d_rate, circular_rate)
     flops_member_step = 4 * BATCH * n * n * width
     ens_gflops = ens * flops_member_step / 1e9
     mm_gflops = mm * 2 * BATCH * n * n * M * width / 1e9
@@ -307,9 +322,9 @@ def _cnn_gflops(M: int, steps: int, device: str, repeats: int, n: int, width: in
     return {"model": f"cnn (Z_{n}-averaged, width {width}), circular form", "M": M, "steps": steps, "device": device,
             "batch": BATCH, "threads": torch.get_num_threads(), "ensemble_GFLOPs": ens_gflops, "matmul_GFLOPs": mm_gflops,
             "matmul_shape": f"[{BATCH * n}, {n}] x [{n}, {M * width}]", "fraction_of_matmul": ens_gflops / mm_gflops,
-            "conv1d_form_GFLOPs": conv_gflops,
+            "conv1d_form_GFLOPs": conv_gflops, "circular_form_GFLOPs": circ * flops_member_step * M / 1e9,
             "note": "ensemble: train_ensemble steps incl. mini-batch drawing, Adam and two test evaluations; "
-                    "conv1d_form: forward + dW of the previous conv1d form alone"}
+                    "circular_form / conv1d_form: forward + dW of the kernel alone (no optimizer, no data)"}
 
 
 def contraction_tflops(device: str, dtype: torch.dtype, M: int = 256, B: int = 1024, nodes: int = 4, d: int = 64,
@@ -319,8 +334,14 @@ def contraction_tflops(device: str, dtype: torch.dtype, M: int = 256, B: int = 1
     GNN hidden layer: Z[B·nodes, d] × W[M, d, width] (2·M·B·nodes·d·width flops).
     CNN generic form: the shifted inputs [M, B·n, n] × W[M, n, width] (2·M·B·n·n·width flops).
     """
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
+    from symhard.learners.device import precision_flags  # TF32 on (the new flag API; never mixed with the legacy one)
+
+    with precision_flags("tf32", torch.device(device)):
+        return _contraction_tflops(device, dtype, M, B, nodes, d, width, n, repeat)
+
+
+def _contraction_tflops(device: str, dtype: torch.dtype, M: int, B: int, nodes: int, d: int, width: int, n: int,
+                        repeat: int) -> list[dict]:
     out = []
     g = torch.Generator(device=device).manual_seed(0)
     cases = [

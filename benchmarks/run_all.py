@@ -47,7 +47,8 @@ def print_table(results: dict) -> None:
         for r in tr.get("cnn_gflops") or []:
             lines.append(f"  CNN ensemble M={r['M']} ({r['device']}, {r['threads']} thr): {r['ensemble_GFLOPs']:.1f} GFLOP/s vs torch.matmul "
                          f"{r['matmul_shape']} {r['matmul_GFLOPs']:.1f} GFLOP/s ({r['fraction_of_matmul']:.0%}); "
-                         f"previous conv1d form {r['conv1d_form_GFLOPs']:.1f} GFLOP/s")
+                         f"kernel alone {r['circular_form_GFLOPs']:.1f}, previous conv1d kernel "
+                         f"{r['conv1d_form_GFLOPs']:.1f} GFLOP/s")
         lines.append(f"GPU: {tr['gpu']}")
         for c in tr.get("gpu_contraction") or []:
             lines.append(f"  {c['contraction']} {c['dtype']}: {c['TFLOPs']:.1f} TFLOP/s")
