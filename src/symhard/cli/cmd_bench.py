@@ -245,7 +245,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
             return _run_suite(suite, quick, list(tasks), user_spec, kind, device.value, out, force, as_json,
                               precision.value, plan)
         if quick or tasks or plan:
-            raise InvalidParameterError("--quick, --tasks and --plan go with --suite (e.g. --suite v1 --quick).")
+            raise InvalidParameterError("--quick and --tasks go with --suite (e.g. --suite v1 --quick), and so does --plan.")
         kw = dict(budget_samples=budget_samples or DEFAULTS["budget_samples"],
                   budget_steps=budget_steps or DEFAULTS["budget_steps"], seeds=seeds or DEFAULTS["seeds"],
                   batch_size=batch_size or DEFAULTS["batch_size"], lrs=list(parse_lr_grid(lr, DEFAULTS["lrs"])),
