@@ -127,3 +127,25 @@ def test_bf16_autocast_agrees_within_bf16_round_off():
     scale = ref.abs().max()
     assert (got.float() - ref).abs().max() <= 3e-2 * scale
     assert (got.float() - ref).abs().max() > 0  # autocast did change the arithmetic
+
+
+def test_evaluation_keeps_nothing_for_a_backward_pass(monkeypatch):
+    """Under no_grad (every evaluation of the trainer) no sigma' buffer is allocated; with grad one int8 buffer is."""
+    net = _net(8, 4, 3, "relu", True, dtype=torch.float32)
+    X = torch.randn(10, 8, 2)
+    made = []
+    real_empty = torch.empty
+
+    def spy(*args, **kw):
+        t = real_empty(*args, **kw)
+        made.append(t.dtype)
+        return t
+
+    monkeypatch.setattr(_circular.torch, "empty", spy)
+    with torch.no_grad():
+        out = net(X)
+    assert torch.int8 not in made
+    net(X)
+    assert made.count(torch.int8) == 1
+    monkeypatch.undo()
+    torch.testing.assert_close(out, conv1d_reference(net, X).detach(), rtol=1e-5, atol=1e-6)

@@ -59,13 +59,14 @@ def _tile(G: int, R: int, n: int, K: int, device: torch.device) -> int:
 
 class _CircularPool(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, x, W, b, activation: str, tile: int):  # noqa: D401 - autograd API
+    def forward(ctx, x, W, b, activation: str, tile: int, keep: bool):  # noqa: D401 - autograd API
         G, R, n = x.shape
         K = W.shape[-1]
         cd = _compute_dtype(W)
         idx = _shift_index(n, x.device)
         out = torch.empty(G, R, K, dtype=W.dtype, device=x.device)
-        deriv = torch.empty(G, R, n, K, dtype=torch.int8, device=x.device)  # σ'(pre) ∈ {-1, 0, 1}
+        # σ'(pre) ∈ {-1, 0, 1}, kept only when a gradient will be asked for (not in evaluation)
+        deriv = torch.empty(G, R, n, K, dtype=torch.int8, device=x.device) if keep else None
         Wc = W.to(cd)
         bc = None if b is None else b.to(cd)
         with torch.autocast(x.device.type, enabled=False):
@@ -76,9 +77,11 @@ class _CircularPool(torch.autograd.Function):
                 pre = pre.reshape(G, r1 - r0, n, K)
                 if activation == "relu":
                     pre.clamp_(min=0)  # σ' = sign(relu(pre)) ∈ {0, 1}
-                    deriv[:, r0:r1] = torch.sign(pre)
+                    if keep:
+                        deriv[:, r0:r1] = torch.sign(pre)
                 else:
-                    deriv[:, r0:r1] = torch.sign(pre)  # σ' of |·| = sign(pre)
+                    if keep:
+                        deriv[:, r0:r1] = torch.sign(pre)  # σ' of |·| = sign(pre)
                     pre.abs_()
                 out[:, r0:r1] = pre.sum(2)
         ctx.save_for_backward(x, W, deriv)
@@ -111,7 +114,7 @@ class _CircularPool(torch.autograd.Function):
                     dC = torch.bmm(D, Wc.transpose(1, 2)).reshape(G, T, n * n)  # ∂C[g, r, s, i]
                     dx[:, r0:r1].scatter_add_(-1, idx.expand(G, T, n * n), dC)
         return (None if dx is None else dx.to(x.dtype), None if dW is None else dW.to(W.dtype),
-                None if db is None else db.to(W.dtype), None, None)
+                None if db is None else db.to(W.dtype), None, None, None)
 
 
 def circular_pool(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None, activation: str,
@@ -123,4 +126,6 @@ def circular_pool(x: torch.Tensor, W: torch.Tensor, b: torch.Tensor | None, acti
     """
     G, R, n = x.shape
     tile = _tile(G, R, n, W.shape[-1], x.device) if tile is None else max(1, int(tile))
-    return _CircularPool.apply(x.to(W.dtype), W, b, activation, tile)
+    x = x.to(W.dtype)
+    keep = torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in (x, W, b))
+    return _CircularPool.apply(x, W, b, activation, tile, keep)
