@@ -3,7 +3,8 @@ r"""The ensemble trainer against a plain PyTorch loop that trains the same M mod
 Two architectures of the paper, at M = 16, 64, 256 members:
 
 * ``cnn``: the circular CNN / Z_n-averaged network f(x) = (1/n) Σ_s aᵀ ReLU(Wᵀ shift_s x)
-  (n = 32, width 64): :class:`symhard.models.cnn.GroupAveragedNetwork` (ensemble axis, FFT form)
+  (n = 32, width 64): :class:`symhard.models.cnn.GroupAveragedNetwork` (ensemble axis, circular
+  form: tiled circulant matrix products, ``symhard.models._circular``)
   trained by :func:`symhard.learners.gd.train_ensemble`, against a plain ``nn.Module``
   (``Conv1d`` over the circularly padded input, mean pooling, linear read-out) trained by
   ``torch.optim.Adam`` in an ordinary loop, one model after another.
@@ -20,7 +21,13 @@ evaluations. The plain loop's cost per model does not depend on M, so it is time
 ``min(M, loop_models)`` models and reported as a rate (models × steps / s), the quantity
 compared. ``ratio`` = ensemble rate / loop rate. Each contender is measured ``repeats`` times,
 alternating with the others, and keeps its best rate (the machine is shared). The CNN ensemble
-is measured in both forms of GroupAveragedNetwork (FFT ``circular`` and ``generic`` gather).
+is measured in both forms of GroupAveragedNetwork (``circular`` and ``generic`` gather).
+
+CNN at the matrix-multiply rate (:func:`cnn_gflops`): the achieved GFLOP/s of the CNN ensemble's
+training step (circular form; ``4·B·n²·h`` flops per member and step: ``2·B·n²·h`` forward and as
+many for ∂W) and of its kernel alone (forward + ∂W), against a plain ``torch.matmul`` of the same
+shapes, ``[B·n, n] × [n, M·h]``, and the previous ``conv1d`` form's kernel, timed in the same run
+(alternating, best of ``repeats``).
 
 GPU section (when CUDA is available): the same comparison on the GPU, and the achieved TFLOP/s
 of the main contraction of each model (the batched matmul of the ensemble GNN hidden layer and
@@ -240,6 +247,86 @@ def bench_gnn(M: int, steps: int, loop_models: int, device: str, pyg: bool, repe
     return rows
 
 
+def cnn_gflops(M: int, steps: int, device: str, repeats: int = 3, n: int = 32, width: int = 64,
+               threads: int | None = None) -> dict:
+    """Achieved GFLOP/s of the CNN ensemble's training steps against ``torch.matmul`` of the same shapes.
+
+    ``threads``: torch threads for both (default: unchanged); the experiment executors run every
+    chunk with one thread.
+    """
+    previous = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _cnn_gflops(M, steps, device, repeats, n, width)
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _cnn_gflops(M: int, steps: int, device: str, repeats: int, n: int, width: int) -> dict:
+    from symhard.groups import PermutationGroup
+    from symhard.models.cnn import GroupAveragedNetwork
+
+    train_x, train_y, test_x, test_y = _cnn_data(n, M, device)
+    model = GroupAveragedNetwork(PermutationGroup.cyclic(n), n, width, ensemble=M, form="circular",
+                                 generator=torch.Generator().manual_seed(0)).to(device)
+    g = torch.Generator(device=device).manual_seed(0)
+    A = torch.randn(BATCH * n, n, generator=g, device=device)
+    Bm = torch.randn(n, M * width, generator=g, device=device)
+
+    def matmul_rate() -> float:
+        torch.matmul(A, Bm)
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            torch.matmul(A, Bm)
+        _sync(device)
+        return steps / (time.perf_counter() - t0)
+
+    xb, W0 = train_x[0][:BATCH], model.W.detach().clone().requires_grad_(True)
+
+    def conv1d_rate() -> float:
+        """Forward + ∂W of the previous circular form: one conv1d, M·width output channels (no optimizer)."""
+        def once():
+            x = xb.permute(0, 2, 1).reshape(BATCH, 1, n)
+            pre = F.conv1d(torch.cat([x, x[..., : n - 1]], -1), W0.permute(0, 2, 1).reshape(M * width, 1, n))
+            torch.relu(pre).sum().backward()
+        once()
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            once()
+        _sync(device)
+        return steps / (time.perf_counter() - t0)
+
+    def circular_rate() -> float:
+        """Forward + ∂W of the circular form's kernel alone (symhard.models._circular.circular_pool)."""
+        from symhard.models._circular import circular_pool
+
+        def once():
+            circular_pool(xb.reshape(1, BATCH, n), W0.permute(1, 0, 2).reshape(1, n, M * width), None, "relu").sum().backward()
+        once()
+        _sync(device)
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            once()
+        _sync(device)
+        return steps / (time.perf_counter() - t0)
+
+    ens, mm, conv, circ = _best_of(repeats, lambda: _ensemble_rate(model, train_x, train_y, test_x, test_y, steps, device),
+                                   matmul_rate, conv1d_rate, circular_rate)
+    flops_member_step = 4 * BATCH * n * n * width
+    ens_gflops = ens * flops_member_step / 1e9
+    mm_gflops = mm * 2 * BATCH * n * n * M * width / 1e9
+    conv_gflops = conv * flops_member_step * M / 1e9
+    return {"model": f"cnn (Z_{n}-averaged, width {width}), circular form", "M": M, "steps": steps, "device": device,
+            "batch": BATCH, "threads": torch.get_num_threads(), "ensemble_GFLOPs": ens_gflops, "matmul_GFLOPs": mm_gflops,
+            "matmul_shape": f"[{BATCH * n}, {n}] x [{n}, {M * width}]", "fraction_of_matmul": ens_gflops / mm_gflops,
+            "conv1d_form_GFLOPs": conv_gflops, "circular_form_GFLOPs": circ * flops_member_step * M / 1e9,
+            "note": "ensemble: train_ensemble steps incl. mini-batch drawing, Adam and two test evaluations; "
+                    "circular_form / conv1d_form: forward + dW of the kernel alone (no optimizer, no data)"}
+
+
 def contraction_tflops(device: str, dtype: torch.dtype, M: int = 256, B: int = 1024, nodes: int = 4, d: int = 64,
                        width: int = 256, n: int = 64, repeat: int = 20) -> list[dict]:
     """Achieved TFLOP/s of the main contraction of each ensemble model.
@@ -247,8 +334,14 @@ def contraction_tflops(device: str, dtype: torch.dtype, M: int = 256, B: int = 1
     GNN hidden layer: Z[B·nodes, d] × W[M, d, width] (2·M·B·nodes·d·width flops).
     CNN generic form: the shifted inputs [M, B·n, n] × W[M, n, width] (2·M·B·n·n·width flops).
     """
-    torch.backends.cuda.matmul.allow_tf32 = True
-    torch.backends.cudnn.allow_tf32 = True
+    from symhard.learners.device import precision_flags  # TF32 on (the new flag API; never mixed with the legacy one)
+
+    with precision_flags("tf32", torch.device(device)):
+        return _contraction_tflops(device, dtype, M, B, nodes, d, width, n, repeat)
+
+
+def _contraction_tflops(device: str, dtype: torch.dtype, M: int, B: int, nodes: int, d: int, width: int, n: int,
+                        repeat: int) -> list[dict]:
     out = []
     g = torch.Generator(device=device).manual_seed(0)
     cases = [
@@ -287,7 +380,9 @@ def run(quick: bool = False) -> dict:
     for M in Ms:
         rows.extend(bench_cnn(M, steps, loop_models, "cpu", repeats))
         rows.extend(bench_gnn(M, steps, loop_models, "cpu", pyg, repeats))
-    result = {"name": "training", "rows": rows, "cpu_threads": torch.get_num_threads(),
+    gflops = [cnn_gflops(M, 3 if quick else 10, "cpu", repeats, threads=th)
+              for M in ((16,) if quick else (64, 256)) for th in (1, torch.get_num_threads())]
+    result = {"name": "training", "rows": rows, "cnn_gflops": gflops, "cpu_threads": torch.get_num_threads(),
               "goal": ">= 5x on a 2-core CPU and >= 50x on one H100-class GPU at M >= 64"}
     if torch.cuda.is_available():
         gpu_rows = []

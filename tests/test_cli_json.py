@@ -90,12 +90,16 @@ SEPARATE_SQ = {"exact_error", "min_tolerance_sq_units", "queries", "query_bound"
                "samples_required", "samples_sufficient", "seconds", "test_error", "union_bound_log_term"}
 SEPARATE_GD = {"batch_size", "final_train_loss", "lr", "model", "seconds", "steps", "test_error", "test_error_curve",
                "test_error_per_lr", "width"}
-RUN = {"chunks", "curves", "out_dir", "quarantined", "ran", "runs", "seconds", "skipped", "spec", "spec_hash", "summary"}
+RUN = {"chunks", "curves", "estimate", "out_dir", "quarantined", "ran", "runs", "seconds", "skipped", "spec", "spec_hash",
+       "summary"}
 RUN_SUMMARY_ROW = {"log10_csq_queries", "bound_log10_queries", "max_error", "mean_error", "min_error", "param_name",
                    "param_value", "role", "seeds", "series", "success_rate"}
 REPORT = {"figures", "report.html", "report.md"}
 REPRODUCE = REPORT | {"errors", "experiments"}
 REPRODUCE_EXPERIMENT = {"chunks", "out_dir", "ran", "seconds", "skipped", "spec"}
+PLAN = {"calibration_seconds", "chunks", "device", "notes", "out_dir", "precision", "threads", "total", "what"}
+PLAN_CHUNK = {"batch_size", "bytes", "chunk_id", "label", "members", "seconds", "steps", "stored", "width"}
+PLAN_TOTAL = {"chunks", "not_estimated", "peak_bytes", "seconds", "stored", "to_compute"}
 BENCH = {"config", "family", "figure", "out_dir", "param_name", "records", "reused", "seconds", "summary"}
 
 
@@ -242,3 +246,10 @@ def test_frontier_json_keys(tmp_path, capsys, monkeypatch):
                       "computed_points", "reused_points", "seconds", "figures"}
     assert {"k", "budget", "threshold", "ci_low", "ci_high", "seeds"} <= set(d["thresholds"][0])
     assert {"k", "slope", "slope_ci_low", "slope_ci_high", "predicted_slope"} <= set(d["fits"][0])
+
+
+def test_plan_json_keys(tmp_path, capsys):
+    """``run --plan --json`` (frontier and bench --suite print the same object: tests/test_plan.py)."""
+    d = run_json(["run", str(toy_spec(tmp_path)), "--out", str(tmp_path / "res"), "--plan", "--json"], capsys)
+    assert set(d) == PLAN and set(d["total"]) == PLAN_TOTAL
+    assert d["chunks"] and all(set(c) == PLAN_CHUNK for c in d["chunks"])

@@ -65,6 +65,7 @@ class _Plan:
     ensemble_mode: str
     harness_seed: int
     device: str
+    precision: str
     model: Callable[..., Any] | None
     learner: Callable[..., Any] | None
     user: UserCode | None
@@ -135,7 +136,7 @@ def _min_samples(batch_size: int, val_fraction: float) -> int:
 def _plan(family: str, sweep: Any, model: Any, learner: Any, name: str | None, kw: dict[str, Any]) -> _Plan:
     """Validate every argument of :func:`run` before any work."""
     from ..families.base import get_task
-    from ..learners.gd import resolve_device
+    from ..learners.device import check_precision, resolve_device
 
     if model is not None and learner is not None:
         raise InvalidParameterError("give exactly one of model (make_model(info) -> nn.Module) or learner (learn(sample, budget) -> predict).")
@@ -158,7 +159,7 @@ def _plan(family: str, sweep: Any, model: Any, learner: Any, name: str | None, k
         raise InvalidParameterError("lrs must hold at least one learning rate.")
     _check_choices(optimizer=(kw["optimizer"], ("adam", "sgd")), role=(kw["role"], ("hard", "control")),
                    ensemble_mode=(kw["ensemble_mode"], ("auto", "vmap", "loop")))
-    resolve_device(kw["device"])
+    resolve_device(kw["device"]), check_precision(kw["precision"])
     plan = _Plan(
         family=family, pname=pname, values=values, seeds=_seed_list(kw["seeds"]), lrs=lrs,
         samples=check_int(kw["budget_samples"], "budget_samples", min_value=2),
@@ -171,7 +172,7 @@ def _plan(family: str, sweep: Any, model: Any, learner: Any, name: str | None, k
         invariance_samples=check_int(kw["invariance_samples"], "invariance_samples", min_value=1),
         invariance_tol=check_float(kw["invariance_tol"], "invariance_tol", low=0.0),
         ensemble_mode=kw["ensemble_mode"], harness_seed=check_int(kw["harness_seed"], "harness_seed", min_value=0),
-        device=kw["device"], model=model_fn, learner=learner_fn, user=guest_m or guest_l, user_name=str(label))
+        device=kw["device"], precision=kw["precision"], model=model_fn, learner=learner_fn, user=guest_m or guest_l, user_name=str(label))
     n_train, n_val = split_sizes(plan.samples, plan.val_fraction)
     if (plan.model is not None or plan.baseline) and n_train < plan.batch_size:
         raise InvalidParameterError(
@@ -218,7 +219,7 @@ def _prepare_value(plan: _Plan, v: int) -> _Value:
               "n_test": plan.n_test, "group": group.name, "lower_bound": bound}
     config = TrainConfig(optimizer=plan.optimizer, lr=[lr for _, lr in plan.members], steps=plan.steps,
                          batch_size=plan.batch_size, eval_every=plan.steps, device=plan.device,
-                         seed=batch_seed(plan.harness_seed, v))
+                         seed=batch_seed(plan.harness_seed, v), precision=plan.precision)
     return _Value(data=data, inv_x=inv_x, group=group, actions=actions, info=info, common=common, config=config,
                   inv_seed=stream(plan.harness_seed, v, ROLE_INV, 1))
 
@@ -384,6 +385,7 @@ def run(
     ensemble_mode: str = "auto",
     harness_seed: int = 0,
     device: str = "cpu",
+    precision: str = "fp32",
     out_dir: str | Path | None = None,
     progress: Callable[[str], None] | None = None,
     name: str | None = None,
@@ -412,6 +414,7 @@ def run(
     invariance_samples, invariance_tol : the invariance check (:mod:`symhard.bench.invariance`)
     ensemble_mode : {"auto", "vmap", "loop"}   how the user's copies are evaluated
     harness_seed : int     seeds every stream (:mod:`symhard.bench.data`);  device : {"cpu", "cuda", "auto"}
+    precision : {"fp32", "tf32", "bf16"}   arithmetic of the gradient steps only (:mod:`symhard.learners.device`)
     out_dir : path, optional   ``runs.jsonl`` and ``bench.json``, written atomically (no figure:
         :func:`symhard.report.bench.bench_figure` draws it)
     progress : callable, optional   called with one line per stage
@@ -426,7 +429,8 @@ def run(
         budget_samples=budget_samples, budget_steps=budget_steps, seeds=seeds, batch_size=batch_size, lrs=lrs,
         val_fraction=val_fraction, optimizer=optimizer, role=role, task_options=task_options, baseline=baseline,
         baseline_width=baseline_width, n_test=n_test, invariance_samples=invariance_samples,
-        invariance_tol=invariance_tol, ensemble_mode=ensemble_mode, harness_seed=harness_seed, device=device))
+        invariance_tol=invariance_tol, ensemble_mode=ensemble_mode, harness_seed=harness_seed, device=device,
+        precision=precision))
     if out_dir is not None:
         check_out_dir(out_dir)
     records, invariance, spent = _run_values(plan, progress or (lambda _msg: None))
@@ -468,6 +472,7 @@ def _config(plan: _Plan, invariance: list[dict[str, Any]], spent: dict[int, floa
             "batch_size": plan.batch_size, "lrs": plan.lrs, "optimizer": plan.optimizer, "role": plan.role,
             "task_options": plan.options, "baseline": plan.baseline, "baseline_width": plan.baseline_width,
             "n_test": plan.n_test, "tau": plan.tau, "harness_seed": plan.harness_seed, "device": plan.device,
+            "precision": plan.precision,
             "invariance": invariance, "baseline_queries_spent": spent,
             "lr_selection": f"per seed, the lr with the smallest error on the {n_val} validation samples "
                             f"(held out from the {plan.samples}); never the training loss or the test set"}

@@ -28,7 +28,7 @@ from ..errors import InstanceFormatError, InvalidParameterError
 from .results import atomic_write_text, check_out_dir
 from .suite import Suite, SuiteTask
 
-__all__ = ["run_suite", "machine_info", "submission_fingerprint"]
+__all__ = ["run_suite", "plan_suite", "machine_info", "submission_fingerprint"]
 
 
 def _cpu_name() -> str:
@@ -89,7 +89,7 @@ def _load_task(path: Path, key: str) -> dict[str, Any] | None:
 
 
 def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: str,
-              progress: Callable[[str], None] | None, name: str) -> dict[str, Any]:
+              progress: Callable[[str], None] | None, name: str, precision: str = "fp32") -> dict[str, Any]:
     from .harness import run
 
     b = suite.budget
@@ -98,7 +98,8 @@ def _run_task(suite: Suite, task: SuiteTask, model: Any, learner: Any, device: s
               seeds=list(suite.seeds), budget_samples=b["samples"], budget_steps=b["steps"], batch_size=b["batch_size"],
               lrs=b["lrs"], val_fraction=b["val_fraction"], baseline_width=b["baseline_width"], n_test=suite.n_test,
               invariance_samples=suite.invariance["samples"], invariance_tol=suite.invariance["tol"],
-              harness_seed=suite.harness_seed, device=device, progress=progress, name=name)
+              harness_seed=suite.harness_seed, device=device, progress=progress, name=name,
+              precision=precision)
     who = "baseline" if model is None and learner is None else "user"
     row = next(r for r in res.summary if r["learner"] == who)
     recs = [r for r in res.records if r["learner"] == who]
@@ -129,13 +130,14 @@ class _Job:
     name: str
     progress: Callable[[str], None] | None = None
     label: str = ""
+    precision: str = "fp32"
 
 
 def _work(job: _Job, device: str) -> dict[str, Any]:
     """Run one suite task (in whichever process the executor chose); returns its row with its key."""
     if job.progress is not None:
         job.progress(f"{job.label} {job.task.id}: {job.task.task} {job.task.param_name}={job.task.value} ({job.task.role})")
-    row = _run_task(job.suite, job.task, job.model, job.learner, device, job.progress, job.name)
+    row = _run_task(job.suite, job.task, job.model, job.learner, device, job.progress, job.name, job.precision)
     return {"key": job.key, **row}
 
 
@@ -150,7 +152,7 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
               out_dir: str | Path, force: bool = False, device: str = "cpu",
               progress: Callable[[str], None] | None = None, submission: dict[str, str] | None = None,
               only: list[str] | None = None, executor: str = "serial", address: str | None = None,
-              workers: int | None = None, threads: int | None = None) -> dict[str, Any]:
+              workers: int | None = None, threads: int | None = None, precision: str = "fp32") -> dict[str, Any]:
     """Run ``suite`` (its quick subset with ``quick``) for one submission; returns the scorecard dict.
 
     ``model``/``learner``: as for :func:`symhard.bench.run` (a callable or a spec string); with
@@ -161,7 +163,10 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     ``executor``/``address``/``workers``: where the tasks run (:func:`~symhard.experiments.executors.execute`;
     off ``serial``, give the model or learner as a spec string, which each worker loads);
     ``threads``: torch threads per task (default: left as it is when serial, 1 elsewhere).
+    ``precision`` (fp32, tf32, bf16): the arithmetic of the gradient steps (:mod:`symhard.learners.device`);
+    it enters the task keys and the scorecard's machine when it is not fp32.
     """
+    from ..learners.device import device_label
     from .. import __version__
     from ..experiments.executors import check_cluster, check_device, check_executor, execute
 
@@ -176,13 +181,14 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     on_cluster = executor == "ray" and address
     machine = machine_info("cpu" if on_cluster else device) | (
         {"device": f"{device} on the Ray cluster at {address}"} if on_cluster else {}) | (
-        {"torch_threads": threads} if threads else {})  # what each task ran with
+        {"torch_threads": threads} if threads else {}) | (  # what each task ran with
+        {"precision": precision} if precision != "fp32" else {})
     say = progress or (lambda _m: None)
     rows: dict[str, dict[str, Any]] = {}
     todo: list[_Job] = []
     serial, t0 = executor == "serial", time.perf_counter()
     for i, task in enumerate(selected, 1):
-        key = _task_key(suite, task, submission, device)
+        key = _task_key(suite, task, submission, device_label(device, precision))
         path = out / "tasks" / f"{task.id}.json"
         row = None if force else _load_task(path, key)
         if row is not None:
@@ -191,7 +197,7 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
         else:
             todo.append(_Job(task.id, suite, task, key, model if serial else _portable(model),
                              learner if serial else _portable(learner), submission["spec"],
-                             progress if serial else None, f"[{i}/{len(selected)}]"))
+                             progress if serial else None, f"[{i}/{len(selected)}]", precision))
     check_cluster(executor, address, device, threads)  # a cluster that cannot hold a task: one line, nothing written
     (out / "tasks").mkdir(parents=True, exist_ok=True)
     if todo and not serial:
@@ -212,6 +218,44 @@ def run_suite(suite: Suite, *, model: Any = None, learner: Any = None, quick: bo
     card["file"] = str(out / f"{stem}.json")
     atomic_write_text(card["file"], json.dumps(card, indent=2))
     return card
+
+
+def plan_suite(suite: Suite, *, quick: bool = False, out_dir: str | Path, submission: dict[str, str],
+               device: str = "cpu", precision: str = "fp32", only: list[str] | None = None) -> Any:
+    """The cost of :func:`run_suite` before it starts (:class:`~symhard.experiments.plan.RunPlan`; nothing written).
+
+    One entry per selected task: the built-in baseline's ensemble (seeds × lrs members of width
+    ``baseline_width``) on the suite's budget; a task whose stored result matches its key is marked
+    stored. A user's model or learner cannot be timed before it runs: its plan shows the baseline's cost.
+    """
+    import torch
+
+    from ..experiments.plan import Calibrator, RunPlan, Workload, estimate_workloads
+    from ..learners.device import device_label
+    from .data import split_sizes
+
+    b, out, notes = suite.budget, Path(out_dir), []
+    n_train, n_val = split_sizes(b["samples"], b["val_fraction"])
+    items = []
+    for task in suite.selected(quick, only):
+        key = _task_key(suite, task, submission, device_label(device, precision))
+        try:
+            stored = _load_task(out / "tasks" / f"{task.id}.json", key) is not None
+        except InstanceFormatError as err:
+            stored = False
+            notes.append(str(err))
+        w = Workload(task=task.task, value=task.value, role=task.role, options=tuple(sorted(task.options.items())),
+                     members=len(suite.seeds) * len(b["lrs"]), seeds=len(suite.seeds), width=b["baseline_width"],
+                     width_multiple=1.0, batch_size=b["batch_size"], steps=b["steps"], eval_every=b["steps"],
+                     train_size=n_train, eval_samples=n_val + suite.n_test, optimizer="adam")
+        items.append((task.id, f"{task.id} ({task.task} {task.param_name}={task.value}, {task.role})", w, stored))
+    if submission["kind"] != "baseline":
+        notes.append(f"your {submission['kind']}'s cost is unknown before it runs; the estimates are those of the "
+                     f"built-in baseline (width {b['baseline_width']}) on the same budget")
+    cal = Calibrator(device, precision, torch.get_num_threads())
+    return RunPlan(what=f"bench --suite {suite.version}" + (" --quick" if quick else ""), out_dir=str(out),
+                   device=cal.device, precision=cal.precision, threads=cal.threads,
+                   chunks=estimate_workloads(items, cal), calibration_seconds=cal.seconds, notes=notes)
 
 
 def _slug(pattern: str) -> str:

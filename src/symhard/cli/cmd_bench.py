@@ -19,6 +19,7 @@ import typer
 
 from ..errors import InvalidParameterError
 from ._choices import Executor
+from ._choices import PRECISION_HELP, Precision
 from ._common import console, parse_lr_grid, print_json
 
 DEFAULT_ROOT = Path("symhard-results")
@@ -65,6 +66,7 @@ def _key(kw: dict[str, Any], user_spec: str | None) -> str:
     from .. import __version__
     from ..bench._loading import spec_fingerprint
 
+    kw = {k: v for k, v in kw.items() if not (k == "precision" and v == "fp32")}  # keys from before --precision hold
     blob = {**kw, "user": user_spec, "user_sha256": spec_fingerprint(user_spec) if user_spec else None,
             "symhard": __version__}
     return hashlib.sha256(json.dumps(blob, sort_keys=True, default=str).encode()).hexdigest()
@@ -154,7 +156,7 @@ def _run_bench(family: Optional[str], sweep: Optional[str], user_spec: Optional[
 
 def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str], kind: str, device: str,
                out: Optional[Path], force: bool, as_json: bool, executor: str = "serial",
-               address: Optional[str] = None) -> None:
+               address: Optional[str] = None, precision: str = "fp32", plan: bool = False) -> None:
     from ..bench.scorecard import run_suite, submission_fingerprint
     from ..bench.suite import load_suite
 
@@ -170,9 +172,15 @@ def _run_suite(name: str, quick: bool, only: list[str], user_spec: Optional[str]
     sub = submission_fingerprint(model=user_spec if kind == "model" else None,
                                  learner=user_spec if kind == "learner" else None)
     folder = out if out is not None else DEFAULT_ROOT / "suite" / f"{suite.version}-{sub['kind']}-{sub['sha256'][:12]}"
+    if plan:
+        from ..bench.scorecard import plan_suite
+        from ._plan import print_plan
+
+        return print_plan(plan_suite(suite, quick=quick, out_dir=folder, submission=sub, device=device,
+                                     precision=precision, only=only or None), as_json)
     card = run_suite(suite, model=user if kind == "model" else None, learner=user if kind == "learner" else None,
                      quick=quick, out_dir=folder, force=force, device=device, progress=_say(as_json), submission=sub,
-                     only=only or None, executor=executor, address=address)
+                     only=only or None, executor=executor, address=address, precision=precision)
     if as_json:
         print_json(card)
     else:
@@ -207,12 +215,15 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         n_test: Optional[int] = typer.Option(None, "--n-test", min=2, help="Fresh test inputs per swept value (default 2048)."),
         ensemble_mode: EnsembleMode = typer.Option(EnsembleMode.auto, "--ensemble-mode", help="How copies of your model are batched."),
         device: Device = typer.Option(Device.cpu, "--device", help="Where the networks train."),
+        precision: Precision = typer.Option(Precision.fp32, "--precision", help=PRECISION_HELP),
         seed: Optional[int] = typer.Option(None, "--seed", min=0, help="Seeds the train/validation/test/init/batch streams (default 0)."),
         harness_seed: Optional[int] = typer.Option(None, "--harness-seed", min=0, hidden=True),
         out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default symhard-results/bench/<family>-<hash> or symhard-results/suite/...)."),
         executor: Executor = typer.Option(Executor.serial, "--executor", help="With --suite: where the tasks run (serial, process or ray)."),
         address: Optional[str] = typer.Option(None, "--address", help="With --suite --executor ray: the Ray cluster address ('auto' joins a running cluster)."),
         force: bool = typer.Option(False, "--force", help="Recompute even when the folder holds a finished result."),
+        plan: bool = typer.Option(False, "--plan", help="With --suite: print the tasks, their estimated time and memory on "
+                                  "this machine and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the full result (or scorecard) as JSON."),
     ) -> None:
         """Train your model (or run your learner) on a hard family beside the built-in GD baseline.
@@ -237,9 +248,9 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
             if given:
                 raise InvalidParameterError(f"--suite fixes the tasks, budget and seeds; drop {', '.join(given)}.")
             return _run_suite(suite, quick, list(tasks), user_spec, kind, device.value, out, force, as_json,
-                              executor.value, address)
-        if quick or tasks:
-            raise InvalidParameterError("--quick and --tasks go with --suite (e.g. --suite v1 --quick).")
+                              executor.value, address, precision.value, plan)
+        if quick or tasks or plan:
+            raise InvalidParameterError("--quick and --tasks go with --suite (e.g. --suite v1 --quick), and so does --plan.")
         if executor != Executor.serial or address:
             raise InvalidParameterError("--executor and --address go with --suite (e.g. --suite v1 --executor ray --address auto).")
         kw = dict(budget_samples=budget_samples or DEFAULTS["budget_samples"],
@@ -247,5 +258,6 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
                   batch_size=batch_size or DEFAULTS["batch_size"], lrs=list(parse_lr_grid(lr, DEFAULTS["lrs"])),
                   role=(role or Role.hard).value, option=list(option),
                   baseline_width=baseline_width or DEFAULTS["baseline_width"], n_test=n_test or DEFAULTS["n_test"],
-                  ensemble_mode=ensemble_mode.value, harness_seed=_seed(seed, harness_seed), device=device.value)
+                  ensemble_mode=ensemble_mode.value, harness_seed=_seed(seed, harness_seed), device=device.value,
+                  precision=precision.value)
         _run_bench(family, sweep, user_spec, kind, kw, out, force, as_json)

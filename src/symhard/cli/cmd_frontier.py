@@ -9,7 +9,7 @@ from typing import Optional
 
 import typer
 
-from ._choices import Device, Executor
+from ._choices import PRECISION_HELP, Device, Executor, Precision
 from ._common import print_json
 
 
@@ -55,6 +55,18 @@ def _print_result(result: dict, figures: list[Path]) -> None:
             f"results: {result['out_dir']}/frontier.json" + (f", figures: {', '.join(map(str, figures))}" if figures else ""))
 
 
+def _plan(family: str, axis: str, quick: bool, losses: Optional[tuple[str, ...]], out: Path, device: str,
+          precision: str, threads: int, as_json: bool) -> None:
+    from ..frontier import frontier_dir
+    from ..frontier.config import plan_for
+    from ..frontier.runner import plan_points
+    from ._plan import print_plan
+
+    plan = plan_for(family, axis, quick, losses)
+    folder = frontier_dir(out, plan.task, plan.axis, quick)
+    print_plan(plan_points(plan, folder, device=device, precision=precision, threads=threads), as_json)
+
+
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
     @app.command("frontier")
     def frontier(
@@ -67,10 +79,13 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         executor: Executor = typer.Option(Executor.serial, "--executor", help="Where the points run."),
         address: Optional[str] = typer.Option(None, "--address", help="Ray cluster address (with --executor ray)."),
         device: Device = typer.Option(Device.cpu, "--device", help="auto | cpu | cuda."),
+        precision: Precision = typer.Option(Precision.fp32, "--precision", help=PRECISION_HELP),
         workers: Optional[int] = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs)."),
         threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per point."),
         force: bool = typer.Option(False, "--force", help="Recompute every point (old results moved aside)."),
         repair: bool = typer.Option(False, "--repair", help="Move files that fail the integrity check aside, recompute them."),
+        plan: bool = typer.Option(False, "--plan", help="Print the points, their estimated time and memory on this machine "
+                                  "(a short calibration) and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (nothing else on stdout)."),
     ) -> None:
         """Measure the learnability frontier: per k and budget, the largest size learned by half of the seeds
@@ -78,6 +93,9 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         budget, and the slope the CSQ bound allows. Resumable; parallel through --executor."""
         from ..frontier import run_frontier
         from ..frontier.section import frontier_section
+
+        if plan:
+            return _plan(family, axis.value, quick, _losses(loss), out, device.value, precision.value, threads, as_json)
         from ..report.render import render_figure
 
         from ._progress import reporter
@@ -85,7 +103,8 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         with reporter("frontier") as progress:
             result = run_frontier(family, axis=axis.value, quick=quick, losses=_losses(loss), out=out,
                                   executor=executor.value, workers=workers, address=address, device=device.value,
-                                  threads=threads, force=force, repair=repair, progress=progress)
+                                  threads=threads, force=force, repair=repair, progress=progress,
+                                  precision=precision.value)
         section = frontier_section(result)
         figures = [p for fig in section.figures for p in render_figure(fig, result["out_dir"])]
         if as_json:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from ._choices import PRECISION_HELP, Precision
 from ._common import print_json
 
 
@@ -36,6 +37,10 @@ def print_summary(summary, as_json: bool) -> None:
     c = Console(highlight=False, width=None if sys.stdout.isatty() else 150)
     c.print(t)
     c.print(f"{summary.ran} chunk(s) run, {summary.skipped} already finished, {summary.seconds:.1f}s.")
+    from ._plan import estimate_line
+
+    if (line := estimate_line(summary.estimate)) is not None:
+        c.print(line)
     c.print(f"results: {summary.out_dir / 'runs'} (runs), {summary.out_dir / 'curves'} (curves)")
 
 
@@ -48,10 +53,13 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         executor: str = typer.Option("serial", "--executor", help="serial | process | ray."),
         address: str = typer.Option(None, "--address", help="Ray cluster address ('auto' joins a running cluster); without it Ray starts locally."),
         device: str = typer.Option("cpu", "--device", help="auto | cpu | cuda."),
+        precision: Precision = typer.Option(Precision.fp32, "--precision", help=PRECISION_HELP),
         workers: int = typer.Option(None, "--workers", min=1, help="Processes (or local Ray CPUs); default: all cores, at most the CPU count."),
         threads: int = typer.Option(1, "--threads", min=1, help="Torch threads per chunk (1 is fastest for these small ensembles); at most the CPU count."),
         repair: bool = typer.Option(False, "--repair", help="Move files that fail the folder's integrity check into <folder>/quarantine/ and recompute exactly what is missing."),
         force: bool = typer.Option(False, "--force", help="Move every result of the folder into <folder>/quarantine/ and recompute everything."),
+        plan: bool = typer.Option(False, "--plan", help="Print the chunks, their estimated time and memory on this machine "
+                                  "(a short calibration) and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     ) -> None:
         """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates.
@@ -65,9 +73,18 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
         spec_obj = load_spec(spec, quick=quick)
         folder = default_out_dir(spec_obj, out)
+        if plan:
+            from ..experiments.executors import check_executor
+            from ..experiments.plan import plan_run
+            from ._plan import print_plan
+
+            check_executor(executor, workers=workers, threads=threads, address=address)
+            return print_plan(plan_run(spec_obj, out_dir=folder, device=device, precision=precision.value,
+                                       threads=threads), as_json)
         try:
             summary = run_spec(spec_obj, out_dir=folder, executor=executor, device=device, workers=workers,
-                               address=address, threads=threads, progress=not as_json, repair=repair, force=force)
+                               address=address, threads=threads, progress=not as_json, repair=repair, force=force,
+                               precision=precision.value, estimate=True)
         except KeyboardInterrupt:
             from . import note_interrupt
 

@@ -16,12 +16,13 @@ from __future__ import annotations
 import sys
 import time
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
+from ..learners.device import device_label
 from .executors import check_cluster, check_device, check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
@@ -50,12 +51,13 @@ class RunSummary:
     seconds: float
     table: list[dict[str, Any]]
     quarantined: list[Path] = field(default_factory=list)  # where --repair / --force moved files aside
+    estimate: dict[str, Any] | None = None  # estimated against measured seconds (run_spec(estimate=True))
 
     def to_dict(self) -> dict[str, Any]:
         return {"spec": self.spec, "out_dir": str(self.out_dir), "runs": str(self.out_dir / "runs"),
                 "curves": str(self.out_dir / "curves"), "spec_hash": self.spec_hash, "chunks": self.chunks,
                 "skipped": self.skipped, "ran": self.ran, "seconds": round(self.seconds, 2),
-                "quarantined": [str(q) for q in self.quarantined], "summary": self.table}
+                "quarantined": [str(q) for q in self.quarantined], "estimate": self.estimate, "summary": self.table}
 
 
 def summarize_runs(table: Any, threshold: float = 0.1) -> list[dict[str, Any]]:
@@ -138,6 +140,8 @@ def run_spec(
     on_chunk: Callable[[ChunkResult], None] | None = None,
     repair: bool = False,
     force: bool = False,
+    precision: str = "fp32",
+    estimate: bool = False,
 ) -> RunSummary:
     """Run every unfinished chunk of ``spec`` and return a :class:`RunSummary`.
 
@@ -151,6 +155,10 @@ def run_spec(
     threads : torch threads per chunk (default 1; see :mod:`symhard.experiments.executors`)
     repair : move files that fail the folder's integrity check aside and recompute their chunks
     force : move every result of the folder aside and recompute everything
+    precision : ``"fp32"``, ``"tf32"`` or ``"bf16"``: the arithmetic of the gradient steps only
+        (:mod:`symhard.learners.device`); recorded in the rows' ``device`` column (``"cuda+bf16"``)
+    estimate : calibrate before running (:mod:`symhard.experiments.plan`) and record the estimated
+        against the measured chunk seconds in ``RunSummary.estimate``
 
     Raises :class:`~symhard.errors.InvalidParameterError` (nothing written) for a bad spec or
     argument, :class:`~symhard.experiments.store.StoreIntegrityError` for a folder that fails its
@@ -158,6 +166,7 @@ def run_spec(
     every chunk committed before it stays, and a rerun resumes.
     """
     from ..errors import InvalidParameterError
+    from ..learners.device import check_precision
 
     t0 = time.perf_counter()
     spec_obj = spec.validate() if isinstance(spec, ExperimentSpec) else load_spec(spec, quick=quick)
@@ -166,21 +175,50 @@ def run_spec(
     check_executor(executor, workers=workers, threads=threads, address=address)
     check_device(device, executor, address)
     check_cluster(executor, address, device, threads)  # before the first write
-    chunks = expand(spec_obj)
+    chunks = [replace(c, precision=check_precision(precision)) for c in expand(spec_obj)]
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
     store = ResultStore(out)
-    store.open(spec_obj, device=device, repair=repair, force=force)  # the first write
+    store.open(spec_obj, device=device_label(device, precision), repair=repair, force=force)  # the first write
     try:
         done = store.finished()
         todo = [c for c in chunks if c.chunk_id not in done]
-        _execute_into(store, todo, spec_obj, progress, on_chunk,
+        cost = _Cost(todo, device, precision, threads) if estimate and todo else None
+        _execute_into(store, todo, spec_obj, progress, cost.wrap(on_chunk) if cost else on_chunk,
                       dict(executor=executor, device=device, workers=workers, address=address, threads=threads))
     finally:
         store.close()
     table = read_runs(out)
     return RunSummary(spec=spec_obj.name, out_dir=out, spec_hash=spec_obj.hash(), chunks=len(chunks),
                       skipped=len(chunks) - len(todo), ran=len(todo), seconds=time.perf_counter() - t0,
-                      table=summarize_runs(table, spec_obj.success_threshold), quarantined=store.quarantined)
+                      table=summarize_runs(table, spec_obj.success_threshold), quarantined=store.quarantined,
+                      estimate=cost.result(time.perf_counter() - t0) if cost else None)
+
+
+class _Cost:
+    """The estimate of the chunks to run (calibrated before they run) and their measured seconds."""
+
+    def __init__(self, todo: list, device: str, precision: str, threads: int) -> None:
+        from .plan import Calibrator, estimate_chunks
+
+        cal = Calibrator(device, precision, threads)
+        est = estimate_chunks(todo, cal)
+        self.chunks = len(todo)
+        self.estimated = sum(e.seconds for e in est if e.seconds is not None)
+        self.not_estimated = sum(e.seconds is None for e in est)
+        self.calibration = cal.seconds
+        self.measured = 0.0
+
+    def wrap(self, on_chunk: Callable[[ChunkResult], None] | None) -> Callable[[ChunkResult], None]:
+        def seen(res: ChunkResult) -> None:
+            self.measured += float(res.seconds)
+            if on_chunk is not None:
+                on_chunk(res)
+        return seen
+
+    def result(self, wall: float) -> dict[str, Any]:
+        return {"chunks": self.chunks, "estimated_seconds": round(self.estimated, 2),
+                "not_estimated": self.not_estimated, "measured_seconds": round(self.measured, 2),
+                "wall_seconds": round(wall, 2), "calibration_seconds": round(self.calibration, 2)}
 
 
 def _execute_into(store: ResultStore, todo: list, spec: ExperimentSpec, progress: bool,

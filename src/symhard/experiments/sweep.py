@@ -29,6 +29,7 @@ import numpy as np
 import torch
 
 from ..errors import InvalidParameterError
+from ..learners.device import device_label
 from .spec import ExperimentSpec, LearnerSpec, SeriesSpec
 
 __all__ = ["Chunk", "ChunkResult", "expand", "run_chunk", "RUN_COLUMNS", "CURVE_COLUMNS"]
@@ -65,6 +66,7 @@ class Chunk:
     test_size: int
     data_seed: int
     index: int = 0
+    precision: str = "fp32"  # how the chunk trains (learners.device), not what: not part of the chunk id
 
     @property
     def chunk_id(self) -> str:
@@ -215,6 +217,10 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
     (:data:`SAMPLE_LEARNERS`); its rows have ``lr`` NaN, no curves, ``chosen`` true, and
     ``csq_queries`` holds the number of statistical queries the learner asked (they need not be
     correlational).
+
+    ``chunk.precision`` (fp32, tf32, bf16) sets the arithmetic of the gradient steps
+    (:mod:`symhard.learners.device`); the bound and CSQ columns do not depend on it, and the
+    ``device`` column records it when it is not fp32 (``"cuda+bf16"``).
     """
     if chunk.series.learner != "gd":
         return _run_sample_learner_chunk(chunk, time.perf_counter())
@@ -235,7 +241,7 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
     lrs = [lr for _ in chunk.seeds for lr in lrn.lrs]
     cfg = TrainConfig(optimizer=lrn.optimizer, lr=lrs, steps=lrn.steps, batch_size=lrn.batch_size,
                       weight_decay=lrn.weight_decay, patience=lrn.patience, eval_every=lrn.eval_every,
-                      device=device, seed=s_batch % (2**31), loss=lrn.loss)
+                      device=device, seed=s_batch % (2**31), loss=lrn.loss, precision=chunk.precision)
     res = train_ensemble(model, data["train_x"], data["train_y"], test_inputs=data["test_x"], test_y=data["test_y"],
                          config=cfg, sampler=data["sampler"], val_inputs=data["val_x"], val_y=data["val_y"])
     seeds_m = [s for s in chunk.seeds for _ in lrn.lrs]
@@ -252,7 +258,7 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
         "csq_queries": q, "csq_tau": tau, "log10_csq_queries": math.log10(q) if q > 0 else float("nan"),
         "bound_queries": float(bound.queries), "bound_log10_queries": b_log, "bound_tau": float(bound.tau),
         "bound_formula": str(bound.formula), "chunk_id": chunk.chunk_id, "seconds": float(res.seconds),
-        "device": device,
+        "device": device_label(device, chunk.precision),
     }
     runs: dict[str, list[Any]] = {c: [] for c in RUN_COLUMNS}
     for j in range(M):

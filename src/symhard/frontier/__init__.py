@@ -28,7 +28,7 @@ def frontier_dir(root: str | Path, task: str, axis: str, quick: bool) -> Path:
 def run_frontier(family: str, *, axis: str = "steps", quick: bool = True, losses: tuple[str, ...] | None = None,
                  out: str | Path = "symhard-results", executor: str = "serial", workers: int | None = None,
                  address: str | None = None, device: str = "cpu", threads: int = 1, force: bool = False,
-                 repair: bool = False, progress: Any = None) -> dict[str, Any]:
+                 repair: bool = False, progress: Any = None, precision: str = "fp32") -> dict[str, Any]:
     """Measure (or resume) the frontier of ``family`` along ``axis``; returns the analysis and writes it.
 
     The analysis (thresholds with bootstrap intervals, fits with the predicted slopes, every
@@ -42,7 +42,7 @@ def run_frontier(family: str, *, axis: str = "steps", quick: bool = True, losses
     plan = plan_for(family, axis, quick, losses)
     folder = frontier_dir(out, plan.task, plan.axis, quick)
     run = run_points(plan, folder, executor=executor, workers=workers, address=address, device=device,
-                     threads=threads, force=force, repair=repair, progress=progress)
+                     threads=threads, force=force, repair=repair, progress=progress, precision=precision)
     result = analyze(run, plan) | {"quick": quick, "out_dir": str(folder)}
     atomic_write_bytes(folder / RESULT_FILE, json.dumps(result, indent=1, default=str).encode())
     return result

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,11 @@ from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
 from ..experiments.sweep import Chunk, expand
+from ..learners.device import check_precision, device_label, resolve_device
 from .config import Line, Plan
 from .search import Bisection
 
-__all__ = ["frontier_spec", "run_points", "FrontierRun"]
+__all__ = ["frontier_spec", "run_points", "plan_points", "FrontierRun"]
 
 def frontier_spec(plan: Plan, name: str) -> ExperimentSpec:
     """The experiment spec whose chunks are every point the frontier may evaluate (validated)."""
@@ -74,7 +75,7 @@ def _errors(rows: list[dict[str, Any]], seeds: tuple[int, ...]) -> list[float]:
 
 def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", workers: int | None = None,
                address: str | None = None, device: str = "cpu", threads: int = 1, force: bool = False,
-               repair: bool = False, progress: Progress | None = None) -> FrontierRun:
+               repair: bool = False, progress: Progress | None = None, precision: str = "fp32") -> FrontierRun:
     """Evaluate every line's bisection (resuming from ``out_dir``) and return the points.
 
     ``progress`` (:mod:`symhard.progress`) hears of every point: ``done`` = points evaluated so far,
@@ -84,14 +85,17 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
     t0 = time.perf_counter()
     report = as_progress(progress)
     spec = frontier_spec(plan, Path(out_dir).name)
-    chunks: dict[tuple[str, int], Chunk] = {(c.series.name, c.value): c for c in expand(spec)}
+    precision = check_precision(precision)
+    resolve_device(device)  # refused before the store is created
+    chunks: dict[tuple[str, int], Chunk] = {(c.series.name, c.value): replace(c, precision=precision)
+                                            for c in expand(spec)}
     lines = {line.label: line for line in plan.lines()}
     run = FrontierRun(spec, lines, {lab: Bisection(*plan.bracket(line.k), plan.error_threshold, plan.rel_tol)
                                     for lab, line in lines.items()})
     most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
     check_cluster(executor, address, device, threads)  # a cluster that cannot hold a point: one line, nothing written
     store = ResultStore(out_dir)
-    store.open(spec, device=device, repair=repair, force=force)
+    store.open(spec, device=device_label(device, precision), repair=repair, force=force)
     try:
         if store.finished():
             for r in read_runs(out_dir).to_pylist():
@@ -130,3 +134,37 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
         store.close()
     run.seconds = time.perf_counter() - t0
     return run
+
+
+def plan_points(plan: Plan, out_dir: str | Path, *, device: str = "cpu", precision: str = "fp32",
+                threads: int = 1) -> Any:
+    """The cost of :func:`run_points` before it starts (:class:`~symhard.experiments.plan.RunPlan`; nothing written).
+
+    A bisection's later sizes depend on its outcomes, so per line the plan lists the two ends
+    (evaluated first, exactly known) and one entry for the at most ``⌈log₂(hi − lo)⌉ + 1`` further
+    points, estimated at the largest size (an upper bound). Points already stored are marked.
+    """
+    from ..experiments.plan import Calibrator, RunPlan, estimate_workloads, stored_chunks, workload_of
+
+    spec = frontier_spec(plan, Path(out_dir).name)
+    chunks = {(c.series.name, c.value): replace(c, precision=check_precision(precision)) for c in expand(spec)}
+    stored, note = stored_chunks(out_dir, spec.hash())
+    items, times = [], []
+    for line in plan.lines():
+        lo, hi = plan.bracket(line.k)
+        for size in (lo, hi):
+            c = chunks[(line.label, size)]
+            items.append((c.chunk_id, f"{line.label} size={size}", workload_of(c), c.chunk_id in stored))
+            times.append(1)
+        more = math.ceil(math.log2(max(2, hi - lo))) + 1
+        items.append(("", f"{line.label}: up to {more} bisection points in ({lo}, {hi})",
+                      workload_of(chunks[(line.label, hi)]), False))
+        times.append(more)
+    cal = Calibrator(device, precision, threads)
+    est = estimate_workloads(items, cal)
+    for e, k in zip(est, times):
+        e.seconds = None if e.seconds is None else e.seconds * k
+    notes = ["a bisection's later sizes depend on its outcomes: each line's 'up to N bisection points' entry is an "
+             "upper bound (every point at the largest size); stored points are reused"] + ([note] if note else [])
+    return RunPlan(what=f"frontier {plan.task} along {plan.axis}", out_dir=str(out_dir), device=cal.device,
+                   precision=cal.precision, threads=threads, chunks=est, calibration_seconds=cal.seconds, notes=notes)

@@ -52,6 +52,9 @@ mini-batch of ``batch_size`` indices uniformly with replacement from ``range(N)`
 for all members, from a generator seeded with ``config.seed``. Alternatively ``sampler(b,
 generator) -> (inputs, y)`` draws fresh samples every step (online SGD on the population loss).
 
+Precision: ``config.precision`` (fp32, tf32, bf16) sets the arithmetic of the steps only; the
+evaluations run in IEEE float32 (:mod:`symhard.learners.device` states what each changes).
+
 Modes
 -----
 Steps run in training mode (``model.train()``), every evaluation in evaluation mode
@@ -79,6 +82,8 @@ import torch
 
 from ..errors import InvalidParameterError, check_float, check_int
 from ._optim import EnsembleOptimizer
+from .device import check_precision, forward_autocast, precision_flags, resolve_device
+from .device import ensemble_size as _ensemble_size
 
 __all__ = ["TrainConfig", "TrainResult", "train_ensemble", "resolve_device", "choose_by_validation", "LOSSES"]
 
@@ -90,17 +95,6 @@ LOSSES = ("square", "l1", "huber")
 _EVAL_MEMBER_SAMPLES = 1 << 16
 
 Sampler = Callable[[int, torch.Generator], tuple[tuple[torch.Tensor, ...], torch.Tensor]]
-
-
-def resolve_device(device: str) -> torch.device:
-    """``"cpu"``, ``"cuda"`` or ``"auto"`` (CUDA when available, else CPU) as a :class:`torch.device`."""
-    if device not in ("cpu", "cuda", "auto"):
-        raise InvalidParameterError(f"device must be one of 'auto', 'cpu', 'cuda'; got {device!r}.")
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InvalidParameterError("device 'cuda' was requested but CUDA is not available; use 'cpu' or 'auto'.")
-    return torch.device(device)
 
 
 @dataclass
@@ -132,6 +126,9 @@ class TrainConfig:
         The training loss (the reported errors are always normalized squared errors).
     huber_delta : float
         The δ of the Huber loss.
+    precision : {"fp32", "tf32", "bf16"}
+        Arithmetic of the gradient steps only (:mod:`symhard.learners.device`); errors are always
+        evaluated in IEEE float32, and no certificate depends on it.
     """
 
     optimizer: str = "adam"
@@ -146,6 +143,7 @@ class TrainConfig:
     min_delta: float = 1e-3
     loss: str = "square"
     huber_delta: float = 1.0
+    precision: str = "fp32"
 
     def validate(self) -> "TrainConfig":
         if self.optimizer not in ("adam", "sgd"):
@@ -167,6 +165,7 @@ class TrainConfig:
             raise InvalidParameterError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}.")
         check_float(self.huber_delta, "huber_delta", low=0.0, low_open=True)
         resolve_device(self.device)
+        check_precision(self.precision)
         return self
 
 
@@ -344,19 +343,20 @@ def train_ensemble(
     """
     t0 = time.perf_counter()
     run = _Training(model, config, test_inputs, test_y, inputs_per_member, val_inputs, val_y)
-    run.set_data(train_inputs, train_y, sampler)
-    run.record(0)
-    step = 0
-    for step in range(1, config.steps + 1):
-        run.step(step)
-        at_eval = step % config.eval_every == 0 or step == config.steps
-        if at_eval:
-            run.close_window(step)
-        if not bool(run.active.any()):
-            if not at_eval:
-                run.record(step)
-            break
-    return run.result(step, time.perf_counter() - t0)
+    with precision_flags("fp32", run.device):  # evaluations in IEEE float32; the steps set their own precision
+        run.set_data(train_inputs, train_y, sampler)
+        run.record(0)
+        step = 0
+        for step in range(1, config.steps + 1):
+            run.step(step)
+            at_eval = step % config.eval_every == 0 or step == config.steps
+            if at_eval:
+                run.close_window(step)
+            if not bool(run.active.any()):
+                if not at_eval:
+                    run.record(step)
+                break
+        return run.result(step, time.perf_counter() - t0)
 
 
 class _Training:
@@ -440,10 +440,14 @@ class _Training:
         xb, yb = self._batch()
         for p in self.params:
             p.grad = None
-        losses = _per_member_loss(self.model(*xb), yb, self.M, self.config.loss, self.config.huber_delta)
-        finite_loss = torch.isfinite(losses)
-        newly = self.active & ~finite_loss
-        torch.where(self.active & finite_loss, losses, torch.zeros_like(losses)).sum().backward()
+        cfg = self.config
+        with precision_flags(cfg.precision, self.device):
+            with forward_autocast(cfg.precision, self.device):
+                pred = self.model(*xb)
+            losses = _per_member_loss(pred if pred.dtype == torch.float64 else pred.float(), yb, self.M, cfg.loss, cfg.huber_delta)
+            finite_loss = torch.isfinite(losses)
+            newly = self.active & ~finite_loss
+            torch.where(self.active & finite_loss, losses, torch.zeros_like(losses)).sum().backward()
         newly |= self.opt.step(self.active & finite_loss)
         if bool(newly.any()):
             self.diverged |= newly
@@ -484,17 +488,3 @@ class _Training:
             seconds=seconds, stopped_at=self.stopped_at, config=cfg, val_error=self.error(self.val).astype(np.float64),
         )
 
-
-def _ensemble_size(model: torch.nn.Module) -> int:
-    """M, the common leading axis of every trainable parameter."""
-    params = [p for p in model.parameters() if p.requires_grad]
-    if not params:
-        raise InvalidParameterError("model has no trainable parameters.")
-    M = params[0].shape[0] if params[0].dim() else 0
-    for p in params:
-        if p.dim() == 0 or p.shape[0] != M:
-            raise InvalidParameterError(
-                f"every parameter must have the ensemble axis first with the same size M; got shapes "
-                f"{[tuple(q.shape) for q in params]}."
-            )
-    return M

@@ -18,10 +18,11 @@ For the cyclic group :math:`\mathbb{Z}_n` of shifts :math:`g_s(i) = i + s \bmod 
 pre-activation of unit :math:`j` at shift :math:`s` is the circular cross-correlation
 :math:`c_j[s] = \sum_i W_{ij} x_{i+s}`, so :math:`f` is a one-layer circular CNN with full-width
 filters and global average pooling. The ``"circular"`` form evaluates all n shifts at once as
-one ``conv1d`` over the circularly padded input (one output channel per (member, unit)), without
-materializing the |G| permuted copies of X that the ``"generic"`` gather form builds. Both cost
-:math:`O(n^2)` multiply-adds per (sample, unit); on a 2-core CPU they run at about the same
-speed (see BENCHMARKS.md).
+the circulant rows of the input times W, in cache-sized tiles with σ and the sum over shifts
+fused in and one byte per pre-activation kept for the backward pass
+(:mod:`symhard.models._circular`), without materializing the |G| permuted copies of X that the
+``"generic"`` gather form builds. Both cost :math:`O(n^2)` multiply-adds per (sample, unit); the
+circular form runs at about the machine's matrix-multiply rate (see BENCHMARKS.md).
 
 Every parameter carries a leading ensemble axis ``M``: ``W [M, n, h]``, ``a [M, h]``,
 ``b [M, h]``; member ``m`` is an independent network.
@@ -39,6 +40,7 @@ from torch import nn
 from ..errors import InvalidParameterError, check_int
 from ..groups import PermutationGroup
 from ..queries.activations import apply_activation, check_activation
+from ._circular import circular_pool
 
 ACTIVATIONS = ("relu", "abs")
 FORMS = ("auto", "generic", "circular")
@@ -111,7 +113,7 @@ class GroupAveragedNetwork(nn.Module):
         Whether the hidden units have a bias b.
     form : {"auto", "generic", "circular"}
         ``"generic"`` gathers g⁻¹X for every g ∈ G (any group small enough to enumerate);
-        ``"circular"`` uses one circular ``conv1d`` (only for the cyclic shift group Z_n); ``"auto"`` picks
+        ``"circular"`` uses tiled circulant matrix products (only for the cyclic shift group Z_n); ``"auto"`` picks
         ``"circular"`` when the group is Z_n and ``"generic"`` otherwise.
     generator : torch.Generator, optional
         Source of the random initialization W ~ N(0, 1/n), a ~ N(0, 1/h), b = 0.
@@ -235,21 +237,23 @@ class GroupAveragedNetwork(nn.Module):
         return apply_activation(self.activation, pre)
 
     def _forward_circular(self, X: torch.Tensor, per_member: bool) -> torch.Tensor:
-        # c_j[s] = Σ_i W_ij x_{(i+s) mod n}: a cross-correlation (conv1d) with the input padded
-        # circularly by its first n − 1 entries, one output channel per (member, unit).
+        # c_j[s] = Σ_i W_ij x_{(i+s) mod n} for every shift s: the circulant rows of x times W, tiled
+        # (models/_circular.py); the d input columns are extra rows, summed after σ.
         n, M, h = self.n, self.ensemble, self.width
         B, d = X.shape[-3], X.shape[-1]
+        if per_member:  # G = M groups of R = B·d rows, K = h units
+            x = X.permute(0, 1, 3, 2).reshape(M, B * d, n)
+            W, b = self.W, (None if self.b is None else self.b[:, None, :])
+        else:  # one group, K = M·h units (every member's units side by side)
+            x = X.permute(0, 2, 1).reshape(1, B * d, n)
+            W = self.W.permute(1, 0, 2).reshape(1, n, M * h)
+            b = None if self.b is None else self.b.reshape(1, 1, M * h)
+        pooled = circular_pool(x, W, b, self.activation)  # [G, B·d, K]: Σ over the n shifts
         if per_member:
-            x = X.permute(1, 3, 0, 2).reshape(B * d, M, n)  # channel m = member m
+            pooled = pooled.reshape(M, B, d, h).sum(2)
         else:
-            x = X.permute(0, 2, 1).reshape(B * d, 1, n)
-        x = torch.cat([x, x[..., : n - 1]], dim=-1)  # [B*d, C, 2n − 1]
-        w = self.W.permute(0, 2, 1).reshape(M * h, 1, n)
-        bias = None if self.b is None else self.b.reshape(M * h)
-        pre = torch.nn.functional.conv1d(x, w, bias=bias, groups=M if per_member else 1)  # [B*d, M*h, n]
-        pooled = apply_activation(self.activation, pre).sum(-1)  # Σ over the n shifts
-        pooled = pooled.reshape(B, d, M, h).sum(1)  # Σ over the d columns → [B, M, h]
-        return torch.einsum("bmh,mh->mb", pooled, self.a) / n
+            pooled = pooled.reshape(B, d, M, h).sum(1).permute(1, 0, 2)  # Σ over the d columns → [M, B, h]
+        return torch.einsum("mbh,mh->mb", pooled, self.a) / n
 
     def _forward_generic(self, X: torch.Tensor, per_member: bool) -> torch.Tensor:
         E = self.elements
