@@ -40,6 +40,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Iterator, Sequence
 
 from ..errors import InvalidParameterError
+from ..resources import available_cpus
 from ._worker import prepare as _prepare
 from ._worker import worker_init as _worker_init
 from .sweep import Chunk, ChunkResult, run_chunk
@@ -47,14 +48,6 @@ from .sweep import Chunk, ChunkResult, run_chunk
 __all__ = ["EXECUTORS", "execute", "check_executor", "available_cpus", "probe_ray_address"]
 
 EXECUTORS = ("serial", "process", "ray")
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 def _run(chunk: Chunk, device: str, imports: Sequence[str], sys_path: Sequence[str], threads: int = 0) -> ChunkResult:
