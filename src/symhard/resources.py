@@ -160,7 +160,8 @@ def fmt_seconds(s: float) -> str:
 class Estimate:
     """What a computation will take: ``bytes`` of memory and ``seconds`` of time (orders of magnitude).
 
-    ``what`` names the computation in words; ``lower`` says which inputs to lower instead of raising
+    ``what`` names the computation in words (for a combination: the part that needs the most memory),
+    ``slow`` the part that takes the longest; ``lower`` says which inputs to lower instead of raising
     the limit (e.g. ``"lower --samples"``).
     """
 
@@ -168,14 +169,21 @@ class Estimate:
     bytes: float = 0.0
     seconds: float = 0.0
     lower: str = ""
+    slow: str = ""
+
+    def _slowest(self, other: "Estimate") -> str:
+        return (self.slow or self.what) if self.seconds >= other.seconds else (other.slow or other.what)
 
     def __add__(self, other: "Estimate") -> "Estimate":
-        return Estimate(self.what, self.bytes + other.bytes, self.seconds + other.seconds, self.lower or other.lower)
+        """Two parts held at once: memory and time add up."""
+        return Estimate(self.what, self.bytes + other.bytes, self.seconds + other.seconds, self.lower or other.lower,
+                        self._slowest(other))
 
     def peak(self, other: "Estimate") -> "Estimate":
         """Two steps one after the other: the larger memory, the summed time."""
         big = self if self.bytes >= other.bytes else other
-        return Estimate(big.what, max(self.bytes, other.bytes), self.seconds + other.seconds, big.lower)
+        return Estimate(big.what, max(self.bytes, other.bytes), self.seconds + other.seconds, big.lower,
+                        self._slowest(other))
 
 
 def require(est: Estimate, lim: Limits | None = None) -> Estimate:
@@ -186,11 +194,11 @@ def require(est: Estimate, lim: Limits | None = None) -> Estimate:
     lim = lim or current_limits()
     lower = f"{est.lower}, or " if est.lower else ""
     if est.bytes > lim.max_memory:
-        raise ResourceLimitError(f"{est.what} needs about {fmt_bytes(est.bytes)} of memory, above the limit of "
-                                 f"{fmt_bytes(lim.max_memory)}; {lower}raise it with --max-memory GiB.")
+        raise ResourceLimitError(f"{est.what}: needs about {fmt_bytes(est.bytes)} of memory, above the limit of "
+                                 f"{fmt_bytes(lim.max_memory)}; {lower}raise the limit with --max-memory GiB.")
     if lim.max_time is not None and est.seconds > lim.max_time:
-        raise ResourceLimitError(f"{est.what} would take about {fmt_seconds(est.seconds)}, above the limit of "
-                                 f"{fmt_seconds(lim.max_time)}; {lower}raise it with --max-time SECONDS.")
+        raise ResourceLimitError(f"{est.slow or est.what}: would take about {fmt_seconds(est.seconds)}, above the "
+                                 f"limit of {fmt_seconds(lim.max_time)}; {lower}raise the limit with --max-time SECONDS.")
     return est
 
 
