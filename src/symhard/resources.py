@@ -7,8 +7,9 @@ estimate and the flag that raises the limit (:class:`ResourceLimitError`, exit s
 
 Limits
 ------
-* memory: ``--max-memory GiB``; default :func:`default_max_memory`, half of the machine's
-  physical memory (``os.sysconf``), 4 GiB where the platform does not say;
+* memory: ``--max-memory GiB``; default :func:`default_max_memory`, half of the memory this
+  process may use: the machine's physical memory (``os.sysconf``), or less where a container
+  (cgroup) limit or ``ulimit -v`` says so; 4 GiB where the platform does not say;
 * time: ``--max-time SECONDS`` on the commands that compute without a progress bar
   (``groups``, ``check``, ``np``); default :data:`DEFAULT_CLI_MAX_TIME` there, none in the
   Python API (:data:`Limits.max_time` ``None``).
@@ -30,8 +31,9 @@ arrays and Python objects that dominate, not the interpreter. The closed forms:
   truncated at degree ``k``, on integers of up to :math:`\log_2\binom nk` bits;
 * enumerations: :math:`2^n` cube points, :math:`\binom nk` subsets;
 * Gram matrices ``members²`` entries, members × dimension arrays, DIMACS clause lists and the
-  reduction's ``(1 + n + m) × 2 × (n + 1)`` features, ensemble tensors
-  ``members × width × inputs`` and training sets ``samples × inputs``.
+  reduction's ``(1 + n + m) × 2 × (n + 1)`` features, ensemble tensors (parameters
+  ``members × P(width)``, activations ``batch × members × a(width)``, both affine in the width)
+  and training sets ``samples × inputs``.
 """
 
 from __future__ import annotations
@@ -79,10 +81,33 @@ def physical_memory() -> int | None:
     return int(pages) * int(size) if pages > 0 and size > 0 else None
 
 
+def _imposed_memory() -> list[int]:
+    """Memory caps imposed on this process: a cgroup limit (containers, v2 or v1) and ``RLIMIT_AS``."""
+    caps = []
+    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            with open(path) as f:
+                text = f.read().strip()
+        except OSError:
+            continue
+        if text.isdigit() and int(text) < 2**60:
+            caps.append(int(text))
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY and soft > 0:
+            caps.append(int(soft))
+    except (ImportError, OSError, ValueError):  # pragma: no cover - Windows
+        pass
+    return caps
+
+
 def default_max_memory() -> int:
-    """The default memory limit: half of the physical memory (4 GiB where it is unknown)."""
-    phys = physical_memory()
-    return int(phys * DEFAULT_MEMORY_FRACTION) if phys else 4 * GiB
+    """The default memory limit: half of the memory this process may use, i.e. of the smallest of the physical
+    memory, a cgroup (container) limit and ``RLIMIT_AS`` (4 GiB where none is known)."""
+    known = [m for m in [physical_memory(), *_imposed_memory()] if m]
+    return int(min(known) * DEFAULT_MEMORY_FRACTION) if known else 4 * GiB
 
 
 def available_cpus() -> int:
@@ -357,16 +382,16 @@ def reduction_estimate(n_vars: int, n_clauses: int) -> Estimate:
                     bytes=items * 8 * 2, seconds=items * 4 / FLOPS, lower="give a smaller instance")
 
 
-def ensemble_estimate(what: str, *, members: int, params_per_member: float, width: int, input_numel: float,
-                      batch: int, samples: int, steps: int, lower: str = "") -> Estimate:
-    r"""Training an ensemble of ``members`` networks (float32):
+def ensemble_estimate(what: str, *, members: int, params_per_member: float, activations_per_sample: float,
+                      input_numel: float, batch: int, samples: int, steps: int, lower: str = "") -> Estimate:
+    r"""Training an ensemble of ``members`` networks (float32) on ``samples`` inputs of ``input_numel`` numbers:
 
-    * memory: parameters, gradients and two Adam moments (:math:`4 \cdot 4 M P` bytes); the data
-      (``samples`` inputs of ``input_numel`` numbers, float64 while sampled: :math:`8 S D`); the
-      activations of one batch (:math:`3 \cdot 4 \cdot B M w D`, an upper bound: every hidden unit
-      may see every input number, as a group average does);
-    * time: :math:`6 B M w D` flops per step (forward and backward), ``steps`` steps.
+    * memory: parameters, gradients and two Adam moments (:math:`16 M P` bytes); the data (float64
+      while sampled: :math:`8 S D`); the activations autograd keeps for one batch
+      (:math:`4 B M a`, ``a`` = ``activations_per_sample``), twice (forward and backward);
+    * time: :math:`6 B M (P + a)` flops per step (forward and backward), ``steps`` steps.
     """
-    act = float(batch) * members * width * input_numel
-    mem = 16.0 * members * params_per_member + 8.0 * samples * input_numel + 12.0 * act
-    return Estimate(what, bytes=mem, seconds=6.0 * act * steps / FLOPS, lower=lower)
+    act = float(batch) * members * activations_per_sample
+    mem = 16.0 * members * params_per_member + 8.0 * samples * input_numel + 8.0 * act
+    flops = 6.0 * float(batch) * members * (params_per_member + activations_per_sample) * steps
+    return Estimate(what, bytes=mem, seconds=flops / FLOPS, lower=lower)

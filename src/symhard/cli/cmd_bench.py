@@ -18,7 +18,7 @@ from typing import Any, Optional
 import typer
 
 from ..errors import InvalidParameterError
-from ._common import console, parse_lr_grid, print_json
+from ._common import apply_limits, console, max_memory_option, parse_lr_grid, print_json
 
 DEFAULT_ROOT = Path("symhard-results")
 
@@ -209,6 +209,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         out: Optional[Path] = typer.Option(None, "--out", help="Results folder (default symhard-results/bench/<family>-<hash> or symhard-results/suite/...)."),
         force: bool = typer.Option(False, "--force", help="Recompute even when the folder holds a finished result."),
         as_json: bool = typer.Option(False, "--json", help="Print the full result (or scorecard) as JSON."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> None:
         """Train your model (or run your learner) on a hard family beside the built-in GD baseline.
 
@@ -221,6 +222,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         """
         from ..bench.defaults import DEFAULTS
 
+        apply_limits(max_memory)
         if sum(x is not None for x in (model, learner)) + baseline_only != 1:
             raise InvalidParameterError("give exactly one of --model module:make_model, --learner module:learn or --baseline.")
         kind = "model" if model else "learner" if learner else "baseline"

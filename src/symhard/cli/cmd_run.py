@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from ._common import print_json
+from ._common import apply_limits, max_memory_option, print_json
 
 
 def _fmt(v: object, nan: str = "nan") -> str:
@@ -53,6 +54,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         repair: bool = typer.Option(False, "--repair", help="Move files that fail the folder's integrity check into <folder>/quarantine/ and recompute exactly what is missing."),
         force: bool = typer.Option(False, "--force", help="Move every result of the folder into <folder>/quarantine/ and recompute everything."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> None:
         """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates.
 
@@ -63,6 +65,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ..experiments.spec import load_spec
         from ..experiments.store import read_manifest
 
+        apply_limits(max_memory)
         spec_obj = load_spec(spec, quick=quick)
         folder = default_out_dir(spec_obj, out)
         try:

@@ -22,10 +22,11 @@ from typing import Any, Callable
 
 import numpy as np
 
+from ..resources import available_cpus, require
 from .executors import check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
-from .sweep import ChunkResult, expand
+from .sweep import ChunkResult, expand, plan_estimate
 
 __all__ = ["RunSummary", "run_spec", "default_out_dir", "summarize_runs"]
 
@@ -168,6 +169,8 @@ def run_spec(
     resolve_device(device)
     chunks = expand(spec_obj)
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
+    parallel = min(len(chunks), workers or available_cpus()) if executor == "process" else 1
+    require(plan_estimate(chunks, parallel))  # memory (and time) in closed form, before the first write
     store = ResultStore(out)
     store.open(spec_obj, device=device, repair=repair, force=force)  # the first write
     try:

@@ -35,10 +35,12 @@ def run_frontier(family: str, *, axis: str = "steps", quick: bool = True, losses
     evaluated point) is written to ``<out>/frontier/<task>-<axis>[-quick]/frontier.json``.
     """
     from .._files import atomic_write_bytes
+    from ..experiments.executors import check_executor
     from .analysis import analyze
     from .config import plan_for
     from .runner import run_points
 
+    check_executor(executor, workers=workers, threads=threads, address=address)  # first: one line, nothing run
     plan = plan_for(family, axis, quick, losses)
     folder = frontier_dir(out, plan.task, plan.axis, quick)
     run = run_points(plan, folder, executor=executor, workers=workers, address=address, device=device,

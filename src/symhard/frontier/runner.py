@@ -25,7 +25,8 @@ from ..experiments.executors import execute
 from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
-from ..experiments.sweep import Chunk, expand
+from ..experiments.sweep import Chunk, expand, plan_estimate
+from ..resources import available_cpus, require
 from .config import Line, Plan
 from .search import Bisection
 
@@ -89,6 +90,8 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
     run = FrontierRun(spec, lines, {lab: Bisection(*plan.bracket(line.k), plan.error_threshold, plan.rel_tol)
                                     for lab, line in lines.items()})
     most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
+    parallel = min(len(lines), workers or available_cpus()) if executor == "process" else 1
+    require(plan_estimate(list(chunks.values()), parallel))  # the largest point of every bracket, before writing
     store = ResultStore(out_dir)
     store.open(spec, device=device, repair=repair, force=force)
     try:
