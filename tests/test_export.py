@@ -146,7 +146,7 @@ def test_export_other_tasks_and_the_certificate(tmp_path):
     (dict(task="gnn-features", fmt="csv"), "format must be one of npz, parquet, pyg"),
     (dict(task="gnn-features", fmt="npz", options={"k": 3}), "option k must be an even integer"),
     (dict(task="gnn-features", fmt="npz", options={"colour": 3}), "colour"),
-    (dict(task="gnn-features", fmt="npz", samples=10**9), "raise --max-memory"),
+    (dict(task="gnn-features", fmt="npz", samples=10**9), "raise the limit with --max-memory"),
 ])
 def test_export_bad_input_writes_nothing(tmp_path, kw, message):
     from symhard.export import export

@@ -13,7 +13,10 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["sha256", "fsync_dir", "temporary_path", "commit", "atomic_write_bytes", "atomic_write_text"]
+from .errors import InvalidParameterError
+
+__all__ = ["sha256", "fsync_dir", "temporary_path", "commit", "atomic_write_bytes", "atomic_write_text",
+           "check_output_dir", "check_output_file"]
 
 
 def sha256(data: bytes) -> str:
@@ -65,3 +68,31 @@ def atomic_write_bytes(path: str | Path, data: bytes) -> None:
 def atomic_write_text(path: str | Path, text: str) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically."""
     atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def check_output_dir(path: str | Path, what: str = "results folder") -> Path:
+    """Check, without writing, that the folder ``path`` is or can become a writable folder: not an existing
+    file, not below a file, not in a read-only folder. One line (``InvalidParameterError``, exit 2) otherwise."""
+    p = Path(path).expanduser()
+    if p.exists() and not p.is_dir():
+        raise InvalidParameterError(f"{what} {str(p)!r} exists and is not a folder; give a folder path.")
+    anc = p.absolute()
+    while not anc.exists() and anc != anc.parent:
+        anc = anc.parent
+    if not anc.is_dir():
+        raise InvalidParameterError(f"{what} {str(p)!r} cannot be created: {str(anc)!r} is a file.")
+    if not os.access(anc, os.W_OK | os.X_OK):
+        raise InvalidParameterError(f"{what} {str(p)!r} cannot be written: {str(anc)!r} is not writable.")
+    return p
+
+
+def check_output_file(path: str | Path, what: str = "output file") -> Path:
+    """Check, without writing, that the file ``path`` can be written: not a folder, its folder writable or
+    creatable (:func:`check_output_dir`); an existing file is replaced (atomically) by the command."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        raise InvalidParameterError(f"{what} {str(p)!r} is a folder; give a file path.")
+    if p.exists() and not os.access(p, os.W_OK):
+        raise InvalidParameterError(f"{what} {str(p)!r} exists and is not writable.")
+    check_output_dir(p.parent, f"the folder of {what}")
+    return p

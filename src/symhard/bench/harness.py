@@ -179,7 +179,21 @@ def _plan(family: str, sweep: Any, model: Any, learner: Any, name: str | None, k
             f"{plan.samples} samples leave {n_train} for training after holding out {n_val} for validation, fewer "
             f"than one batch of {plan.batch_size}; give at least {_min_samples(plan.batch_size, plan.val_fraction)} "
             "samples (budget_samples, --budget-samples) or a smaller batch (batch_size, --batch-size).")
+    _check_resources(plan, spec)
     return plan
+
+
+def _check_resources(plan: _Plan, spec: Any) -> None:
+    """The memory of each swept value, in closed form (data, and the baseline's ensemble), before any work."""
+    from ..experiments.sweep import task_estimate
+    from ..resources import require
+
+    for v in plan.values:
+        task = spec(v, plan.role, plan.seeds[0], **plan.options)
+        require(task_estimate(task, f"bench {plan.family} {plan.pname}={v} ({len(plan.members)} networks)",
+                              members=len(plan.members), width=plan.baseline_width if plan.baseline else None,
+                              batch=plan.batch_size, samples=plan.samples + plan.n_test + plan.invariance_samples,
+                              steps=plan.steps, lower="lower --budget-samples, --baseline-width, --seeds or --n-test"))
 
 
 @dataclass

@@ -73,7 +73,10 @@ def _main_options(
     debug: bool = typer.Option(False, "--debug", help="Print the full traceback of any error (give it before the command)."),
 ) -> None:
     """Hard function classes, SQ/CSQ lower bounds and experiments for learning under symmetries."""
+    from ..resources import set_limits
+
     _STATE["debug"] = debug
+    set_limits()  # the defaults; a command's --max-memory / --max-time replace them
 
 
 def _register_commands() -> None:

@@ -56,12 +56,19 @@ def command_for(family: type) -> Any:
     params.append(inspect.Parameter("as_json", inspect.Parameter.KEYWORD_ONLY,
                                     default=typer.Option(False, "--json", help="Print the certificate as JSON."),
                                     annotation=bool))
+    from ._common import max_memory_option, max_time_option
+
+    params += [inspect.Parameter("max_memory", inspect.Parameter.KEYWORD_ONLY, default=max_memory_option(),
+                                 annotation=Optional[float]),
+               inspect.Parameter("max_time", inspect.Parameter.KEYWORD_ONLY, default=max_time_option(),
+                                 annotation=Optional[float])]
 
     def callback(**kwargs: Any) -> None:
-        from ._common import emit_certificate
+        from ._common import apply_limits, emit_certificate
         from ._progress import reporter
 
         as_json = kwargs.pop("as_json")
+        apply_limits(kwargs.pop("max_memory"), kwargs.pop("max_time"))
         given: dict[str, Any] = {}
         for p in family.params:
             value = kwargs.pop(p.name)

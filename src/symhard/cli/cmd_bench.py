@@ -18,9 +18,8 @@ from typing import Any, Optional
 import typer
 
 from ..errors import InvalidParameterError
-from ._choices import Executor
-from ._choices import PRECISION_HELP, Precision
-from ._common import console, parse_lr_grid, print_json
+from ._choices import PRECISION_HELP, Executor, Precision
+from ._common import apply_limits, console, max_memory_option, parse_lr_grid, print_json
 
 DEFAULT_ROOT = Path("symhard-results")
 
@@ -225,6 +224,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         plan: bool = typer.Option(False, "--plan", help="With --suite: print the tasks, their estimated time and memory on "
                                   "this machine and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the full result (or scorecard) as JSON."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> None:
         """Train your model (or run your learner) on a hard family beside the built-in GD baseline.
 
@@ -237,6 +237,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         """
         from ..bench.defaults import DEFAULTS
 
+        apply_limits(max_memory)
         if sum(x is not None for x in (model, learner)) + baseline_only != 1:
             raise InvalidParameterError("give exactly one of --model module:make_model, --learner module:learn or --baseline.")
         kind = "model" if model else "learner" if learner else "baseline"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
+from typing import Optional
 
 import typer
 
-from ._common import console, print_json
+from ._common import apply_limits, console, max_memory_option, print_json
 
 
 class Format(str, Enum):
@@ -28,7 +29,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         out: Path = typer.Option(..., "--out", help="An empty or new folder."),
         option: list[str] = typer.Option([], "--option", help="Task option key=value (repeatable), e.g. --option k=4."),
         seed: int = typer.Option(0, "--seed", min=0, help="Harness seed of the data streams (the bench's --seed)."),
-        max_memory: float = typer.Option(4.0, "--max-memory", min=0.001, help="Refuse exports needing more memory than this (GiB)."),
+        max_memory: Optional[float] = max_memory_option(),
         force: bool = typer.Option(False, "--force", help="Overwrite a non-empty --out folder."),
         as_json: bool = typer.Option(False, "--json", help="Print the metadata as JSON."),
     ) -> None:
@@ -41,9 +42,12 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ..export._collect import resolve_task
         from ._task_options import parse_task_options
 
+        from ..resources import current_limits
+
+        apply_limits(max_memory)
         options = parse_task_options(option, resolve_task(task)[0])
         meta = export(task, size=size, members=members, samples=samples, fmt=fmt.value, out=out, n_test=n_test,
-                      options=options, harness_seed=seed, force=force, max_bytes=int(max_memory * 2**30))
+                      options=options, harness_seed=seed, force=force, max_bytes=current_limits().max_memory)
         if as_json:
             print_json(meta)
             return

@@ -10,7 +10,7 @@ from typing import Optional
 import typer
 
 from ._choices import PRECISION_HELP, Device, Executor, Precision
-from ._common import print_json
+from ._common import apply_limits, max_memory_option, print_json
 
 
 class Axis(str, enum.Enum):
@@ -87,6 +87,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         plan: bool = typer.Option(False, "--plan", help="Print the points, their estimated time and memory on this machine "
                                   "(a short calibration) and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON (nothing else on stdout)."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> None:
         """Measure the learnability frontier: per k and budget, the largest size learned by half of the seeds
         (bisection on the size, bootstrap intervals over seeds), the fitted slope of log threshold against log
@@ -100,6 +101,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
         from ._progress import reporter
 
+        apply_limits(max_memory)
         with reporter("frontier") as progress:
             result = run_frontier(family, axis=axis.value, quick=quick, losses=_losses(loss), out=out,
                                   executor=executor.value, workers=workers, address=address, device=device.value,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from ._common import print_json, print_table
+from ._common import apply_limits, max_memory_option, max_time_option, print_json, print_table
 
 np_app = typer.Typer(
     help="NP-hardness of properly learning GNN weights: reduce, check, solve.",
@@ -31,16 +31,24 @@ def reduce_cmd(
     instance: Path = typer.Argument(..., help="1-in-3-SAT instance in DIMACS CNF (every clause: exactly one literal true)."),
     out: Path = typer.Option(..., "--out", "-o", help="Where to write the data set (.npz)."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    max_memory: float = max_memory_option(),
+    max_time: float = max_time_option(),
 ) -> None:
-    """Reduce a 1-in-3-SAT instance to a GNN consistency data set."""
+    """Reduce a 1-in-3-SAT instance to a GNN consistency data set.
+
+    The DIMACS header is checked against --max-memory / --max-time before any clause is read."""
+    from .._files import check_output_file
     from ..reductions.dimacs import read_dimacs
     from ..reductions.np_hardness import reduce_instance
+    from ..resources import reduction_estimate, require
 
     from ._progress import reporter
 
+    apply_limits(max_memory, max_time)
+    check_output_file(out, "--out")
     with reporter("np reduce") as progress:
         progress(0, None, f"reducing {instance} to a GNN consistency data set")
-        inst = read_dimacs(instance)
+        inst = read_dimacs(instance, on_header=lambda n, m: require(reduction_estimate(n, m)) and None)
         data = reduce_instance(inst)
         data.save(out)
     info = {
@@ -66,6 +74,7 @@ def check_cmd(
     ratio: float = typer.Option(None, "--ratio", min=0.0, help="Clause density m/n (default 0.75)."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed of the instance stream."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    max_memory: float = max_memory_option(),
 ) -> int:
     """Cross-check python-sat (1-in-3-SAT) against z3 (real GNN weights) on random instances."""
     from ..reductions.dimacs import DEFAULT_RATIO
@@ -73,6 +82,7 @@ def check_cmd(
 
     from ._progress import reporter
 
+    apply_limits(max_memory)
     with reporter("np check") as progress:
         progress(0, None, f"{random} random instances with {n_vars} variables, each solved by python-sat and z3")
         rep = check_random(random, n_vars, n_clauses=clauses, ratio=DEFAULT_RATIO if ratio is None else ratio,
@@ -93,16 +103,22 @@ def solve_cmd(
     timeout_ms: int = typer.Option(None, "--timeout-ms", min=1, help="z3 time limit in milliseconds."),
     smt2: Path = typer.Option(None, "--smt2", help="Also write the SMT-LIB 2 (QF_LRA) script that z3 solves."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    max_memory: float = max_memory_option(),
 ) -> None:
     """Decide with z3 whether weights w with 1ᵀReLU(A X w) = y on every graph exist."""
     from ..reductions.dimacs import satisfies
     from ..reductions.np_hardness import GADGET_NAMES, GraphDataset, max_label_error, solve_consistency, to_smtlib, weights_to_assignment
 
+    from .._files import atomic_write_bytes, check_output_file
     from ._progress import reporter
 
+    apply_limits(max_memory)
+    if smt2 is not None:
+        check_output_file(smt2, "--smt2")
     ds = GraphDataset.load(data)
     if smt2 is not None:
-        smt2.write_text(to_smtlib(ds))
+        smt2.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(smt2, to_smtlib(ds).encode())
     with reporter("np solve") as progress:
         progress(0, None, f"z3 on {ds.n_graphs} graphs of {data}")
         res = solve_consistency(ds, timeout_ms=timeout_ms)

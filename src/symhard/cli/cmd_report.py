@@ -23,6 +23,10 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ..report.experiments import spec_folders
         from ._progress import reporter
 
+        from .._files import check_output_dir
+
+        check_output_dir(directory, "results folder")  # a file, a path below a file, a read-only folder: one line
+        check_output_dir(Path(directory) / FIGURE_DIR, "figures folder")
         spec_folders(directory)  # a clear error if the folder does not exist
         with reporter("report") as progress:
             progress(0, None, "starting")

@@ -9,7 +9,7 @@ from typing import Any, Optional
 import typer
 
 from ._choices import Device, Executor
-from ._common import print_json
+from ._common import apply_limits, max_memory_option, print_json
 
 
 def _run_experiments(names: list[str], quick: bool, out: Path, options: dict[str, Any], progress: Any,
@@ -67,11 +67,17 @@ def _run_frontiers(quick: bool, out: Path, options: dict[str, Any], progress: An
     return done, errors
 
 
-def _check_options(options: dict[str, Any]) -> None:
-    """The executor options, checked once before anything runs (a bad one: one line, exit 2)."""
+def _check_options(options: dict[str, Any], out: Path, names: list[str], quick: bool) -> None:
+    """The output folder, the spec names and the executor options, checked once before anything runs (one
+    line, exit 2): every named spec must load (a built-in name or a TOML file), with its quick variant."""
+    from .._files import check_output_dir
     from ..errors import InvalidParameterError
     from ..experiments.executors import check_executor
+    from ..experiments.spec import load_spec
 
+    check_output_dir(out)
+    for name in names:
+        load_spec(name, quick=quick)
     if options["repair"] and options["force"]:
         raise InvalidParameterError("--repair and --force exclude each other: --force already recomputes everything.")
     check_executor(options["executor"], workers=options["workers"], threads=options["threads"],
@@ -108,6 +114,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         force: bool = typer.Option(False, "--force", help="Recompute every experiment instead of reusing its stored chunks (the old files are moved into <folder>/quarantine/)."),
         frontiers: Optional[bool] = typer.Option(None, "--frontiers/--no-frontiers", help="Also measure the frontiers of boolean and gnn-features (symhard frontier; resumable). Default: yes, unless --specs picks experiments."),
         as_json: bool = typer.Option(False, "--json", help="Print the written paths, the experiment folders and the errors as JSON (nothing else on stdout)."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> int:
         """Write OUT/report.md and OUT/report.html: every built-in experiment (hard class against
         its control, error against the hardness parameter, learning curves, bound against the
@@ -122,16 +129,16 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
 
         errors: list[Any] = []
         runs: list[dict[str, Any]] = []
+        from ..experiments.spec import builtin_spec_names
+
+        apply_limits(max_memory)
         options = dict(executor=executor.value, device=device.value, workers=workers, address=address,
                        threads=threads, repair=repair, force=force)
-        if experiments:
-            _check_options(options)
+        names = builtin_spec_names() if not specs else [s.strip() for s in specs.split(",") if s.strip()]
+        _check_options(options, out, names if experiments else [], quick)
         with reporter("reproduce") as progress:
             progress(0, None, "loading symhard (torch, the families)")
             if experiments:
-                from ..experiments.spec import builtin_spec_names
-
-                names = builtin_spec_names() if not specs else [s.strip() for s in specs.split(",") if s.strip()]
                 runs, errors = _run_experiments(names, quick, out, options, progress)
                 if frontiers if frontiers is not None else not specs:
                     fronts, f_errors = _run_frontiers(quick, out, options, progress)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Optional
 
 import typer
 
 from ._choices import PRECISION_HELP, Precision
-from ._common import print_json
+from ._common import apply_limits, max_memory_option, print_json
 
 
 def _fmt(v: object, nan: str = "nan") -> str:
@@ -61,6 +62,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         plan: bool = typer.Option(False, "--plan", help="Print the chunks, their estimated time and memory on this machine "
                                   "(a short calibration) and what OUT already holds; run nothing, write nothing."),
         as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> None:
         """Run (or resume) a sweep: every chunk is one ensemble of seeds x learning rates.
 
@@ -71,6 +73,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ..experiments.spec import load_spec
         from ..experiments.store import read_manifest
 
+        apply_limits(max_memory)
         spec_obj = load_spec(spec, quick=quick)
         folder = default_out_dir(spec_obj, out)
         if plan:

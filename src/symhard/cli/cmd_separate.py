@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from ._common import print_json, print_table
+from ._common import apply_limits, max_memory_option, print_json, print_table
 
 
 def register(app: typer.Typer, check_app: typer.Typer) -> None:
@@ -21,6 +21,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
             None, "--lr", help="Adam learning-rate grid trained as one ensemble: 1e-3,3e-3 (comma-separated or repeated)."),
         seed: int = typer.Option(0, "--seed", help="Seed of the target and the samples."),
         as_json: bool = typer.Option(False, "--json", help="Print JSON with keys sq and gd."),
+        max_memory: Optional[float] = max_memory_option(),
     ) -> None:
         """Learn a random degree-k orbit sum with the SQ learner and with gradient descent."""
         from ._common import parse_lr_grid
@@ -29,6 +30,7 @@ def register(app: typer.Typer, check_app: typer.Typer) -> None:
         from ..errors import check_int
         from ..families.polynomials import check_degree, resolve_group
 
+        apply_limits(max_memory)
         lrs = parse_lr_grid(lr, (1e-3, 3e-3))
         check_degree(k, resolve_group(group).degree)  # bad input: one line before anything runs (torch is not loaded yet)
         for name, value in (("steps", steps), ("seed", seed)):

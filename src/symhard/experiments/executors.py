@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Sequence
 
 from ..errors import InvalidParameterError
+from ..resources import available_cpus
 from ._worker import prepare as _prepare
 from ._worker import worker_init as _worker_init
 from .sweep import Chunk, ChunkResult, run_chunk
@@ -132,14 +133,6 @@ def check_cluster(executor: str, address: str | None, device: str = "cpu", threa
     ray = _import_ray()
     _join_ray(ray, address, None)
     _ray_plan(ray, device, threads, resources, address)
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the platform has one)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):  # pragma: no cover - macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 def _run(chunk: Any, device: str, imports: Sequence[str], sys_path: Sequence[str], threads: int | None = 0,

@@ -23,10 +23,11 @@ from typing import Any, Callable
 import numpy as np
 
 from ..learners.device import device_label
+from ..resources import available_cpus, require
 from .executors import check_cluster, check_device, check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
-from .sweep import ChunkResult, expand
+from .sweep import ChunkResult, expand, plan_estimate
 
 __all__ = ["RunSummary", "run_spec", "default_out_dir", "summarize_runs"]
 
@@ -177,6 +178,8 @@ def run_spec(
     check_cluster(executor, address, device, threads)  # before the first write
     chunks = [replace(c, precision=check_precision(precision)) for c in expand(spec_obj)]
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
+    parallel = min(len(chunks), workers or available_cpus()) if executor == "process" else 1
+    require(plan_estimate(chunks, parallel))  # memory (and time) in closed form, before the first write
     store = ResultStore(out)
     store.open(spec_obj, device=device_label(device, precision), repair=repair, force=force)  # the first write
     try:

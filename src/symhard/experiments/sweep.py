@@ -32,7 +32,8 @@ from ..errors import InvalidParameterError
 from ..learners.device import device_label
 from .spec import ExperimentSpec, LearnerSpec, SeriesSpec
 
-__all__ = ["Chunk", "ChunkResult", "expand", "run_chunk", "RUN_COLUMNS", "CURVE_COLUMNS"]
+__all__ = ["Chunk", "ChunkResult", "expand", "run_chunk", "chunk_estimate", "plan_estimate", "task_estimate", "RUN_COLUMNS",
+           "CURVE_COLUMNS"]
 
 #: Columns of the run table (one row per setting, seed and lr), in order.
 RUN_COLUMNS = (
@@ -270,6 +271,82 @@ def run_chunk(chunk: Chunk, device: str = "cpu") -> ChunkResult:
             runs[c].append(row[c])
     curves = _curve_rows(chunk, t, res.curves, seeds_m, lrs)
     return ChunkResult(chunk.chunk_id, runs, curves, seconds=time.perf_counter() - t0)
+
+
+def _probe(task: Any, width: int, batch: int = 2) -> tuple[int, float]:
+    """(trainable parameters, numbers saved for the backward pass per sample) of one width-``width`` network."""
+    model = task.make_model(1, width, _gen(0))
+    xs = task.sample_inputs(batch, _gen(0))
+    saved = [0]
+
+    def pack(t: torch.Tensor) -> torch.Tensor:
+        saved[0] += t.numel()
+        return t
+
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(*xs)
+    return sum(p.numel() for p in model.parameters() if p.requires_grad), saved[0] / batch
+
+
+def task_estimate(task: Any, what: str, *, members: int, width: int | None, batch: int, samples: int, steps: int,
+                  lower: str) -> Any:
+    """Memory and time of training ``members`` networks of ``width`` on ``samples`` inputs of ``task``, in
+    closed form (:func:`symhard.resources.ensemble_estimate`); ``width=None``: the data alone.
+
+    A probe of the task gives the numbers of one input sample and, for a width-1 and a width-2
+    network, the trainable parameters and the numbers autograd saves per sample for the backward
+    pass (its activations); both are affine in the width, so width w has ``P(1) + (P(2) - P(1))(w - 1)``.
+    """
+    from ..resources import array_estimate, ensemble_estimate
+
+    numel = sum(int(x.numel()) for x in task.sample_inputs(1, _gen(0)))
+    if width is None:
+        return array_estimate(what, samples, numel, copies=3, lower=lower)
+    try:
+        (p1, a1), (p2, a2) = _probe(task, 1), _probe(task, 2)
+    except Exception:  # noqa: BLE001 - a task's model at width 1 may not exist: every hidden unit sees every input
+        (p1, a1), (p2, a2) = (numel + 1, numel), (2 * (numel + 1), 2 * numel)
+    return ensemble_estimate(what, members=members, params_per_member=p1 + (p2 - p1) * (width - 1),
+                             activations_per_sample=a1 + (a2 - a1) * (width - 1), input_numel=numel, batch=batch,
+                             samples=samples, steps=steps, lower=lower)
+
+
+def chunk_estimate(chunk: Chunk) -> Any:
+    """Memory and time of :func:`run_chunk` (:func:`task_estimate`): the training set (or one batch of fresh
+    samples), the validation and the test sets, and the ensemble of the chunk."""
+    from ..families.base import get_task
+
+    t = get_task(chunk.series.task)(chunk.value, chunk.role, chunk.seeds[0], **chunk.series.options)
+    lrn = chunk.learner
+    size = lrn.train_size if chunk.series.train_size is None else chunk.series.train_size
+    width = chunk.series.width if chunk.series.width is not None else lrn.width_for(t.hidden_units)
+    return task_estimate(t, f"the chunk {chunk.series.name} {t.param_name}={chunk.value} ({chunk.members} networks)",
+                         members=chunk.members, width=width if chunk.series.learner == "gd" else None,
+                         batch=lrn.batch_size, samples=(size or lrn.batch_size) + 2 * chunk.test_size, steps=lrn.steps,
+                         lower="lower the spec's width, train_size, test_size, batch_size, seeds or lrs")
+
+
+def plan_estimate(chunks: list[Chunk], parallel: int = 1) -> Any:
+    """The largest :func:`chunk_estimate` among ``chunks`` times the chunks that run at once (``parallel``).
+
+    One probe per series, at its largest value (memory grows with the hardness parameter); the time
+    is that chunk's time for every chunk of the series (an upper bound), divided by ``parallel``.
+    """
+    from ..resources import Estimate
+
+    top: dict[str, Chunk] = {}
+    count: dict[str, int] = {}
+    for c in chunks:
+        count[c.series.name] = count.get(c.series.name, 0) + 1
+        if c.series.name not in top or c.value > top[c.series.name].value:
+            top[c.series.name] = c
+    if not top:
+        return Estimate("no chunks")
+    ests = {name: chunk_estimate(c) for name, c in top.items()}
+    big = max(ests.values(), key=lambda e: e.bytes)
+    seconds = sum(e.seconds * count[name] for name, e in ests.items()) / max(1, parallel)
+    at_once = f", {parallel} at once" if parallel > 1 else ""
+    return Estimate(big.what + at_once, bytes=big.bytes * max(1, parallel), seconds=seconds, lower=big.lower)
 
 
 def _chunk_data(chunk: Chunk, tasks: list[Any]) -> dict[str, Any]:

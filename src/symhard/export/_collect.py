@@ -134,10 +134,11 @@ def collect(name: str, *, size: int, members: int, samples: int, n_test: int, op
     members = check_int(members, "members", min_value=1, max_value=4096)
     samples = check_int(samples, "samples", min_value=2)
     probe = spec(size, "hard", 0, **opts)
-    need = _estimate_bytes(probe, samples, n_test, members)
-    if need > max_bytes:
-        raise InvalidParameterError(f"the export would hold about {need / 2**30:.2f} GiB in memory, above the limit of "
-                                    f"{max_bytes / 2**30:.2f} GiB; lower --samples or --members, or raise --max-memory.")
+    from ..resources import Estimate, Limits, current_limits, require
+
+    require(Estimate(f"the export of {task} at size {size} ({members} hard members and {members} controls)",
+                     bytes=_estimate_bytes(probe, samples, n_test, members), lower="lower --samples or --members"),
+            Limits(max_bytes, current_limits().max_time))
     seeds = list(range(members))
     vf = VAL_FRACTION if val_fraction is None else val_fraction
     kw = dict(seeds=seeds, samples=samples, n_test=n_test, harness_seed=harness_seed, options=opts, val_fraction=vf)

@@ -39,6 +39,7 @@ from ..queries.bounds import LowerBound
 from ..sections import Section
 
 if TYPE_CHECKING:
+    from ..resources import Estimate
     from ..groups import PermutationGroup
     from ..queries.gram import GramSummary
 
@@ -315,9 +316,23 @@ class Family(abc.ABC):
     task: ClassVar[TaskSpec | None] = None
 
     def certificate(self, **params: Any) -> Certificate:
-        """The certificate at ``params`` (validated against :attr:`params` first; defaults filled in)."""
+        """The certificate at ``params`` (validated against :attr:`params` first; defaults filled in).
+
+        Its memory and time are estimated first (:meth:`estimate`) and refused beyond the limits in
+        force (:func:`symhard.resources.require`, one line naming ``--max-memory`` / ``--max-time``).
+        """
+        from ..resources import require
+
         values = resolve_params(self.params, params, where=f"{self.name}: ")
+        est = self.estimate(**values)
+        if est is not None:
+            require(est)
         return self._certify(**values)
+
+    def estimate(self, **params: Any) -> "Estimate | None":
+        """Closed-form memory and time of :meth:`_certify` at validated parameters (``None``: bounded by
+        the parameter ranges alone). Families whose arrays grow with a parameter override it."""
+        return None
 
     @abc.abstractmethod
     def _certify(self, **params: Any) -> Certificate:

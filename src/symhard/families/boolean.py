@@ -73,7 +73,7 @@ from ..errors import InvalidParameterError, check_int, check_tau
 from ..groups import PermutationGroup, as_group, parse_group, pm1_to_masks
 from ..parameters import Param
 from ..queries.bounds import csq_pairwise_bound, pairwise_independence_bound
-from ..queries.distributions import BooleanCube
+from ..queries.distributions import MAX_CUBE_POINTS, BooleanCube
 from ..queries.gram import exact_gram, finite_gram
 from ..sections import Section
 from ._boolean_parity import (
@@ -142,6 +142,19 @@ class BooleanParity(Family):
         Param("k", "int", 3, "degree: parities of k-subsets", low=0, aliases=("degree",)),
         TAU,
     )
+
+    def estimate(self, group: Any, k: int, **_: Any) -> Any:
+        """The parity tables of one orbit at a time: ``|orb S| × 2^n`` int64, ``|orb S| ≤ min(|G|, C(n, k))``."""
+        from ..resources import array_estimate
+
+        G = as_group(group)
+        n = G.degree
+        if n > MAX_CUBE_POINTS or not 0 <= k <= n:
+            return None  # refused by the certificate's own checks
+        orbit = min(G.order, math.comb(n, k))
+        return array_estimate(f"the parity tables of an orbit of up to {orbit} {k}-subsets under {G.name} on the "
+                              f"2^{n} cube points", orbit, 2**n, copies=2, flops_per_item=n,
+                              lower="lower k or use a smaller group")
 
     def _certify(self, group: str | PermutationGroup, k: int, tau: float) -> Certificate:
         G = as_group(group)
@@ -212,6 +225,17 @@ class BooleanRandom(Family):
               high=4096, aliases=("members",)),
         Param("seed", "int", 0, "seed of the random members", low=0),
     )
+
+    def estimate(self, group: Any, members_checked: int, **_: Any) -> Any:
+        """``members_checked`` truth tables on the 2^n cube points (int8, then float64) and their Gram matrix."""
+        from ..resources import array_estimate
+
+        n = as_group(group).degree
+        if n > MAX_CUBE_POINTS:
+            return None  # refused by the certificate's own checks
+        return array_estimate(f"{members_checked} random invariant truth tables on the 2^{n} cube points",
+                              members_checked, 2**n, itemsize=9, copies=1, flops_per_item=2 * members_checked,
+                              lower="lower --members-checked or use a group on fewer points")
 
     def _certify(self, group: str | PermutationGroup, tau: float, members_checked: int, seed: int) -> Certificate:
         """The class is every G-invariant ±1 function (``members = 2^{#orbits}``, exact up to

@@ -274,6 +274,20 @@ class CNNFamily(Family):
     def _certify(self, **params: Any) -> Certificate:
         return certify(**params)
 
+    def estimate(self, n: int, group: Any, k: int, members: int, d: int, samples: int, **_: Any) -> Any:
+        """The realization check (``samples × members × |G| × 2k`` activations), ν (``members × |G| × n × 2``
+        rotated frames) and the exact Gram matrix (``members² |G| (2k)²`` pair expectations)."""
+        from ..resources import array_estimate
+
+        G = resolve_group(group if group is not None else f"cyclic:{n}", n)  # |G| <= MAX_GROUP_ORDER
+        lower = "lower --samples or --members, or use a smaller group"
+        net = array_estimate(f"the cnn realization check on {samples} inputs under {G.name}", samples,
+                             members * G.order * 2 * k + n * d, copies=2, flops_per_item=2 * n, lower=lower)
+        nu_ = array_estimate(f"ν of {members} frames under {G.name}", members, G.order, n, 2, copies=2, lower=lower)
+        gram = array_estimate(f"the exact cnn Gram matrix of {members} members under {G.name}", members, members,
+                              G.order, (2 * k) ** 2, copies=0, flops_per_item=30, lower=lower)
+        return net.peak(nu_).peak(gram)
+
     def contract_case(self, seed: int = 0) -> ContractCase:
         """Four random frames, dihedral group on n = 6 rows, k = 4, d = 2 columns, 16 samples."""
         n, k, d, members, batch = 6, 4, 2, 4, 16

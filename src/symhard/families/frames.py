@@ -231,6 +231,24 @@ class FramesFamily(Family):
     def _certify(self, **params: Any) -> Certificate:
         return certify(**params)
 
+    def estimate(self, n: int, group: Any, k: int, abs_samples: int, norm_samples: int, realization_samples: int,
+                 members: int, **_: Any) -> Any:
+        """The frame's table of up to ``F = min(|G|, 2n)`` permutations (``F × n`` int64, at least ``n × n``),
+        the ``(abs + norm + realization) × n`` Gaussian samples and the frame average of ``members`` networks
+        over the realization inputs (``members × samples × F × n``)."""
+        from ..resources import array_estimate
+
+        G = as_group(group if group is not None else f"cyclic:{n}", n)
+        F = min(G.order, 2 * n)
+        lower = "lower n or the samples (--abs-samples, --norm-samples, --realization-samples)"
+        table = array_estimate(f"the frame of {G.name}", max(F, n), n, copies=2, lower=lower)
+        draws = array_estimate(f"the frames certificate's samples in dimension {n}",
+                               abs_samples + norm_samples + realization_samples, n, copies=3,
+                               flops_per_item=members * F * 2 ** k / n, lower=lower)
+        real = array_estimate(f"the frame average of {members} networks on {realization_samples} inputs",
+                              realization_samples, F, n, copies=2, flops_per_item=members * 2 ** k, lower=lower)
+        return table.peak(draws).peak(real)
+
     def report_section(self, quick: bool = True) -> Section:
         """Certificates, a table and figure data for k = 2 under Z_n and D_n (no drawing)."""
         ns = [6, 8, 10, 12] if quick else [6, 8, 10, 12, 16, 20, 24]

@@ -288,6 +288,19 @@ class GNNDegreeParity(Family):
               "largest correlation <= max_gamma", low=0.0, high=1.0),
     )
 
+    def estimate(self, n: int, samples: int, realization_samples: int, **_: Any) -> Any:
+        """The window spectrum (``samples`` graphs of n nodes, drawn in chunks: about ``100 n² + 2·10⁴``
+        operations each, measured) and the realization check (``realization_samples`` adjacency matrices ``[n, n]`` float64, about
+        ``10⁻⁴ n`` s each, measured)."""
+        from ..resources import FLOPS, Estimate, array_estimate
+
+        lower = "lower n, --samples or --realization-samples"
+        spectrum = Estimate(f"the degree-histogram spectrum of {samples} graphs on {n} nodes", bytes=8.0 * 4096 * n * n,
+                            seconds=samples * (100.0 * n * n + 2e4) / FLOPS, lower=lower)
+        real = array_estimate(f"the realization check on {realization_samples} graphs of {n} nodes",
+                              realization_samples, n, n, copies=2, flops_per_item=2e5 / n, lower=lower)
+        return spectrum.peak(real)
+
     def _certify(self, n: int, window: int | None, subset: Any, tau: float, samples: int, seed: int,
                  realization_samples: int, confidence: float, max_gamma: float) -> Certificate:
         """Certificate of the window class ``{f_S : ∅ ≠ S ⊆ W}`` (``members = 2^w − 1``).

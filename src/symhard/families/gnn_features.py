@@ -182,6 +182,21 @@ class GNNFeatures(Family):
         Param("seed", "int", 0, "seed of the frames and samples", low=0),
     )
 
+    def estimate(self, d: int, k: int, n: int, members: int, mc: bool, samples: int, **_: Any) -> Any:
+        """The realization check (256 graphs: features ``[256, n, d]``, 16 networks of width 2k), the Gram
+        matrix (``members² (2k)²`` float64 entries exact, or ``samples × n × d`` inputs with ``mc``)."""
+        from ..resources import array_estimate
+
+        lower = "lower --d, --members, --k or --samples"
+        real = array_estimate(f"the gnn-features certificate at d = {d} (realization check on 256 graphs)",
+                              256, n + 2, d, copies=4, flops_per_item=16 * 4 * k, lower=lower)
+        gram = array_estimate(f"the gnn-features Gram matrix of {members} members at k = {k}",
+                              members, members, 2 * k, 2 * k, copies=3, flops_per_item=20, lower=lower)
+        if mc:
+            gram = gram.peak(array_estimate(f"the Monte-Carlo gnn-features Gram matrix on {samples} samples",
+                                            samples, n, d, copies=3, flops_per_item=2 * members * 2 * k, lower=lower))
+        return real.peak(gram)
+
     def _certify(self, d: int, k: int, n: int, members: int, p: float, mc: bool, samples: int, tau: float,
                  seed: int) -> Certificate:
         """Exact (arc-cosine kernel) or Monte-Carlo (``mc=True``) certificate; bound for the whole class."""

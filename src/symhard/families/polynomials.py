@@ -145,6 +145,27 @@ class PolynomialsFamily(Family):
         Param("seed", "int", 0, "seed of the members and inputs", low=0),
     )
 
+    def estimate(self, group: Any, k: int, members: int, samples: int, **_: Any) -> Any:
+        """Orbit sums of up to ``O = min(|G|, C(n, k))`` monomials each (``members × O × n`` int64 exponents,
+        found by search over the generators), ``samples × n`` Gaussian inputs, and, when ``|G| ≤ 50000``,
+        the G-averaged power network: ``members · |G| · samples · n · 2^(k-1)`` multiply-adds."""
+        from ..resources import PY_OPS_PER_S, Estimate, array_estimate
+
+        G = resolve_group(group)
+        n, k = G.degree, check_degree(k, G.degree)
+        orbit = min(G.order, math.comb(n, k))
+        lower = "lower --members, --samples or k, or use a smaller group"
+        sums = Estimate(f"the {members} orbit sums of degree {k} under {G.name} (orbits of up to {orbit:.3g} subsets)",
+                        bytes=16.0 * members * orbit * n, lower=lower,
+                        seconds=2.0 * members * orbit * max(1, len(G.generators)) * (20 + n / 100 + k) / PY_OPS_PER_S)
+        net = array_estimate(f"the realization check of {samples} inputs in dimension {n}", samples, n, copies=3,
+                             flops_per_item=members * orbit * k / n, lower=lower)
+        if G.order <= ELEMENT_CANON_CAP:
+            net = net + array_estimate(f"the {G.name}-averaged power network (σ(t) = t^{k}) on {samples} inputs",
+                                       members, G.order, samples, copies=0, flops_per_item=2.0 * n * 2 ** (k - 1),
+                                       lower=lower)
+        return sums.peak(net)
+
     def _certify(self, group: Any, k: int, members: int, tau: float, samples: int, seed: int) -> Certificate:
         """Certificate of the hard class at (group, k): the bound for all N_k(G) orbit sums, the exact
         Gram matrix of ``members`` distinct random ones, and the realization error of their weights."""

@@ -34,13 +34,16 @@ def run_frontier(family: str, *, axis: str = "steps", quick: bool = True, losses
     The analysis (thresholds with bootstrap intervals, fits with the predicted slopes, every
     evaluated point) is written to ``<out>/frontier/<task>-<axis>[-quick]/frontier.json``.
     """
-    from .._files import atomic_write_bytes
+    from .._files import atomic_write_bytes, check_output_dir
+    from ..experiments.executors import check_executor
     from .analysis import analyze
     from .config import plan_for
     from .runner import run_points
 
+    check_executor(executor, workers=workers, threads=threads, address=address)  # first: one line, nothing run
+    check_output_dir(out)
     plan = plan_for(family, axis, quick, losses)
-    folder = frontier_dir(out, plan.task, plan.axis, quick)
+    folder = check_output_dir(frontier_dir(out, plan.task, plan.axis, quick))
     run = run_points(plan, folder, executor=executor, workers=workers, address=address, device=device,
                      threads=threads, force=force, repair=repair, progress=progress, precision=precision)
     result = analyze(run, plan) | {"quick": quick, "out_dir": str(folder)}

@@ -25,8 +25,9 @@ from ..experiments.executors import check_cluster, execute
 from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
-from ..experiments.sweep import Chunk, expand
+from ..experiments.sweep import Chunk, expand, plan_estimate
 from ..learners.device import check_precision, device_label, resolve_device
+from ..resources import available_cpus, require
 from .config import Line, Plan
 from .search import Bisection
 
@@ -94,6 +95,8 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
                                     for lab, line in lines.items()})
     most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
     check_cluster(executor, address, device, threads)  # a cluster that cannot hold a point: one line, nothing written
+    parallel = min(len(lines), workers or available_cpus()) if executor == "process" else 1
+    require(plan_estimate(list(chunks.values()), parallel))  # the largest point of every bracket, before writing
     store = ResultStore(out_dir)
     store.open(spec, device=device_label(device, precision), repair=repair, force=force)
     try:

@@ -73,6 +73,26 @@ def _euler_phi(d: int) -> int:
     return result
 
 
+def _cyclic_cycle_counts(n: int) -> Counter:
+    """Cycle index of Z_n: φ(d) rotations of cycle type (d, ..., d) for each divisor d of n."""
+    out: Counter = Counter()
+    for d in range(1, n + 1):
+        if n % d == 0:
+            out[(d,) * (n // d)] += _euler_phi(d)
+    return out
+
+
+def _dihedral_cycle_counts(n: int) -> Counter:
+    """Cycle index of D_n (n ≥ 3): the rotations, then n reflections (through vertices and edges)."""
+    out = _cyclic_cycle_counts(n)
+    if n % 2:
+        out[tuple(sorted([2] * ((n - 1) // 2) + [1], reverse=True))] += n
+    else:
+        out[tuple([2] * ((n - 2) // 2) + [1, 1])] += n // 2
+        out[(2,) * (n // 2)] += n // 2
+    return out
+
+
 def _combine_cycle_counts(a: Counter, b: Counter) -> Counter:
     out: Counter = Counter()
     for ta, ca in a.items():

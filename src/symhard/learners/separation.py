@@ -50,6 +50,7 @@ import torch
 
 from .._random import as_generator
 from ..errors import check_float, check_int
+from ..resources import require
 from ..families.polynomials import check_degree, hard_class_size, random_hard_member, resolve_group
 from ..progress import Progress, as_progress, nested, track
 from ..sections import Figure, Panel, Section, Series, Table
@@ -81,6 +82,23 @@ def auto_samples(group: Any, k: int, seed: int = 0, *, pilot: int = _PILOT, marg
     return int(math.ceil(margin * (res.samples_required or pilot)))
 
 
+def separation_estimate(G: Any, k: int, samples: int, test_samples: int = 5000, width: int = 256,
+                        members: int = 2) -> Any:
+    """Memory of :func:`run_separation` in closed form: the hidden orbit sum (up to ``O = min(|G|, C(n, k))``
+    monomials of n exponents), the samples (``(m + test) × n`` float64, a few copies) and the GD ensemble's
+    activations on them (``members × width`` per sample)."""
+    from ..resources import Estimate, array_estimate
+
+    n = G.degree
+    orbit = min(G.order, math.comb(n, k))
+    lower = "lower --samples or k, or use a smaller group"
+    member = Estimate(f"the orbit sum of degree {k} under {G.name} (up to {orbit:.3g} monomials)",
+                      bytes=16.0 * orbit * n, lower=lower)
+    data = array_estimate(f"{samples} samples in dimension {n}", samples + test_samples, n + members * width / 4,
+                          copies=4, lower=lower)
+    return member.peak(data)
+
+
 def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = None, *, seed: int = 0,
                    steps: int = 1000, width: int = 256, lrs: Sequence[float] = (1e-3, 3e-3),
                    batch_size: int = 256, test_samples: int = 5000, evals: int = 4,
@@ -104,6 +122,8 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     evals = check_int(evals, "evals", min_value=1)
     test_samples = check_int(test_samples, "test_samples", min_value=2)
     lrs = [check_float(v, "lr", low=0.0, low_open=True) for v in (lrs if isinstance(lrs, (list, tuple)) else [lrs])]
+    require(separation_estimate(G, k, _PILOT if samples is None else check_int(samples, "samples", min_value=2),
+                                test_samples, width, len(lrs)))
     subset, target = random_hard_member(G, k, seed=seed)
     auto = samples is None
     report = as_progress(progress)
@@ -112,6 +132,7 @@ def run_separation(group: Any = "cyclic:64", k: int = 4, samples: int | None = N
     t0 = time.perf_counter()
     samples = auto_samples(G, k, seed, target=target) if auto else check_int(samples, "samples", min_value=2)
     pilot_seconds = time.perf_counter() - t0
+    require(separation_estimate(G, k, samples, test_samples, width, len(lrs)))
     rng = as_generator(seed + 1)
     x = rng.standard_normal((samples, n))
     y = target(x)

@@ -33,11 +33,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from .._random import SeedLike, as_generator
 from ..errors import InstanceFormatError, InvalidParameterError, check_float, check_int
+from ..resources import Estimate, dimacs_estimate, require
 
 __all__ = [
     "DEFAULT_RATIO",
@@ -128,7 +130,8 @@ def _fail(source: str, line: int, msg: str) -> InstanceFormatError:
     return InstanceFormatError(f"{source}, line {line}: {msg}")
 
 
-def parse_dimacs(text: str, *, source: str = "<string>") -> OneInThreeInstance:
+def parse_dimacs(text: str, *, source: str = "<string>", on_header: Callable[[int, int], None] | None = None
+                 ) -> OneInThreeInstance:
     """Parse DIMACS CNF ``text`` as a 1-in-3-SAT instance (every clause: exactly one literal true).
 
     Rules: ``c`` lines are comments; blank lines are skipped; one header ``p cnf V C`` with
@@ -137,6 +140,9 @@ def parse_dimacs(text: str, *, source: str = "<string>") -> OneInThreeInstance:
     of clauses must equal ``C``; a line starting with ``%`` ends the input (SATLIB files).
 
     Raises :class:`~symhard.errors.InstanceFormatError` naming ``source`` and the line.
+
+    ``text`` may be an iterable of lines (a file: read as a stream). At the header, before any clause,
+    the declared clauses' memory is checked (:func:`symhard.resources.require`), then ``on_header(V, C)``.
 
     >>> parse_dimacs("p cnf 3 1\\n1 -2 3 0\\n").clauses.tolist()
     [[1, -2, 3]]
@@ -148,7 +154,8 @@ def parse_dimacs(text: str, *, source: str = "<string>") -> OneInThreeInstance:
     current: list[int] = []
     start = 0
     last = 0
-    for lineno, raw in enumerate(text.splitlines(), start=1):
+    lines = text.splitlines() if isinstance(text, str) else text
+    for lineno, raw in enumerate(lines, start=1):
         last = lineno
         line = raw.strip()
         if not line or line.startswith("c"):
@@ -167,6 +174,9 @@ def parse_dimacs(text: str, *, source: str = "<string>") -> OneInThreeInstance:
                 raise _fail(source, lineno, f"malformed header {line!r}; VARIABLES and CLAUSES must be integers.") from None
             if n_vars < 1 or n_declared < 0:
                 raise _fail(source, lineno, f"header {line!r} needs VARIABLES >= 1 and CLAUSES >= 0.")
+            require(dimacs_estimate(source, n_vars, n_declared))
+            if on_header is not None:
+                on_header(n_vars, n_declared)
             header_line = lineno
             continue
         if n_vars is None:
@@ -201,16 +211,17 @@ def parse_dimacs(text: str, *, source: str = "<string>") -> OneInThreeInstance:
     return OneInThreeInstance(n_vars, arr)
 
 
-def read_dimacs(path: str | Path) -> OneInThreeInstance:
-    """Read a DIMACS CNF file as a 1-in-3-SAT instance (see :func:`parse_dimacs`)."""
+def read_dimacs(path: str | Path, on_header: Callable[[int, int], None] | None = None) -> OneInThreeInstance:
+    """Read a DIMACS CNF file as a 1-in-3-SAT instance, line by line (see :func:`parse_dimacs`: the header
+    is checked against the memory limit before any clause is read)."""
     p = Path(path)
     try:
-        text = p.read_text()
+        with p.open(encoding="utf-8") as f:
+            return parse_dimacs(f, source=str(p), on_header=on_header)
     except OSError as err:
         raise InstanceFormatError(f"{p}: cannot read the file ({err.strerror}).") from None
     except UnicodeDecodeError:
-        raise InstanceFormatError(f"{p}: not a text file; expected DIMACS CNF.") from None
-    return parse_dimacs(text, source=str(p))
+        raise InstanceFormatError(f"{p}: not a UTF-8 text file; expected DIMACS CNF.") from None
 
 
 def to_dimacs(instance: OneInThreeInstance, comment: str | None = None) -> str:
@@ -241,6 +252,8 @@ def random_instance(
     ratio = check_float(ratio, "ratio", low=0.0)
     p = check_float(negation_prob, "negation_prob", low=0.0, high=1.0)
     m = round(ratio * n) if n_clauses is None else check_int(n_clauses, "n_clauses", min_value=0)
+    require(Estimate(f"drawing a random instance of {m} clauses over {n} variables (an m x n draw)",
+                     bytes=16.0 * m * n, seconds=m * n * 40 / 2e9, lower="lower the variables or the clauses"))
     rng = as_generator(seed)
     # Three distinct variables per clause: the first three entries of a random permutation.
     vars_ = np.argsort(rng.random((m, n)), axis=1)[:, :3] + 1

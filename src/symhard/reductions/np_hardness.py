@@ -97,6 +97,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InstanceFormatError, InvalidParameterError
+from ..resources import Estimate, reduction_estimate, require
 from .dimacs import OneInThreeInstance
 
 __all__ = [
@@ -203,15 +204,21 @@ class GraphDataset:
         if self.instance is not None:
             arrays["n_vars"] = np.array(self.instance.n_vars)
             arrays["clauses"] = np.asarray(self.instance.clauses)
+        from .._files import commit, temporary_path
+
         p = Path(path)
-        with open(p, "wb") as fh:  # a file handle keeps numpy from appending '.npz'
+        p.parent.mkdir(parents=True, exist_ok=True)
+        tmp = temporary_path(p)
+        with open(tmp, "wb") as fh:  # a file handle keeps numpy from appending '.npz'
             np.savez_compressed(fh, **arrays)
+        commit(tmp, p)  # atomic: the old file or the whole new one
         return p
 
     @classmethod
     def load(cls, path: str | Path) -> "GraphDataset":
         """Read a data set written by :meth:`save`; malformed files raise ``InstanceFormatError``."""
         p = Path(path)
+        require(Estimate(f"loading the data set {p}", bytes=2.0 * _npz_bytes(p), lower="give a smaller data set"))
         try:
             with np.load(p, allow_pickle=False) as z:
                 data = {k: z[k] for k in z.files}
@@ -240,6 +247,25 @@ class GraphDataset:
             raise InstanceFormatError(f"{p}: {err}") from None
 
 
+def _npz_bytes(p: Path) -> int:
+    """Bytes the arrays of an .npz file hold once loaded, from their headers alone (no decompression):
+    a small file may declare a huge array. 0 when the file is not a readable .npz (load reports it)."""
+    import zipfile
+
+    total = 0
+    try:
+        with zipfile.ZipFile(p) as zf:
+            for info in zf.infolist():
+                with zf.open(info) as f:
+                    version = np.lib.format.read_magic(f)
+                    read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                    shape, _, dtype = read(f)
+                    total += int(np.prod(shape, dtype=object)) * dtype.itemsize
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, TypeError, AttributeError):
+        return total
+    return total
+
+
 def reduce_instance(instance: OneInThreeInstance) -> GraphDataset:
     """The data set of the reduction (module docstring): ``1 + n + m`` graphs, ``d = n + 1``, labels 1.
 
@@ -251,6 +277,7 @@ def reduce_instance(instance: OneInThreeInstance) -> GraphDataset:
     if not isinstance(instance, OneInThreeInstance):
         raise InvalidParameterError(f"instance must be a OneInThreeInstance, not {type(instance).__name__}.")
     n, m = instance.n_vars, instance.n_clauses
+    require(reduction_estimate(n, m))
     G, d = 1 + n + m, n + 1
     X = np.zeros((G, 2, d))
     A = np.zeros((G, 2, 2))
