@@ -189,3 +189,21 @@ def test_member_bytes_follow_the_formula_and_grow_with_the_batch():
     # the hidden activation [M, B, h] in float32 is saved (for relu and the read-out): at least 2 * B * h * 4 bytes per member
     assert large >= 5 * P / 4 + 2 * 256 * 8 * 4
     json.dumps({"bytes": large})
+
+
+def test_memory_estimates_are_bounded_by_the_gpu_free_memory_on_cuda(monkeypatch):
+    from symhard.resources import Estimate, ResourceLimitError, limits
+
+    est = Estimate("training 64 members", bytes=3 * 2**30, seconds=1.0)
+    with limits(max_memory_gib=8.0):
+        assert dv.require_on_device(est, "cpu") is est  # 3 GiB under the 8 GiB limit, no GPU involved
+        # a GPU with 2 GiB free refuses what the host limit allows, naming GPU memory
+        monkeypatch.setattr(dv, "resolve_device", lambda d: torch.device("cuda", 0))
+        monkeypatch.setattr(dv, "free_memory_bytes", lambda d: 2 * 2**30)
+        monkeypatch.setattr(dv, "device_name", lambda d: "a test GPU")
+        with pytest.raises(ResourceLimitError, match="GPU memory.*2 GiB free on a test GPU"):
+            dv.require_on_device(est, "cuda")
+        monkeypatch.setattr(dv, "free_memory_bytes", lambda d: 16 * 2**30)
+        assert dv.require_on_device(est, "cuda") is est
+    with limits(max_memory_gib=2.0), pytest.raises(ResourceLimitError, match="--max-memory"):
+        dv.require_on_device(est, "cuda")  # the host limit still applies on a large GPU

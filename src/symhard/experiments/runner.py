@@ -22,8 +22,8 @@ from typing import Any, Callable
 
 import numpy as np
 
-from ..learners.device import device_label
-from ..resources import available_cpus, require
+from ..learners.device import device_label, require_on_device
+from ..resources import available_cpus
 from .executors import check_cluster, check_device, check_executor, execute
 from .spec import ExperimentSpec, load_spec
 from .store import ResultStore, check_output_dir, read_runs
@@ -179,7 +179,7 @@ def run_spec(
     chunks = [replace(c, precision=check_precision(precision)) for c in expand(spec_obj)]
     out = check_output_dir(out_dir if out_dir is not None else default_out_dir(spec_obj))
     parallel = min(len(chunks), workers or available_cpus()) if executor == "process" else 1
-    require(plan_estimate(chunks, parallel))  # memory (and time) in closed form, before the first write
+    require_on_device(plan_estimate(chunks, parallel), device if executor != "ray" else "cpu")  # memory (and time) in closed form, before the first write
     store = ResultStore(out)
     store.open(spec_obj, device=device_label(device, precision), repair=repair, force=force)  # the first write
     try:

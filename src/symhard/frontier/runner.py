@@ -26,8 +26,8 @@ from ..progress import Progress, as_progress
 from ..experiments.spec import ExperimentSpec, spec_from_dict
 from ..experiments.store import ResultStore, read_runs
 from ..experiments.sweep import Chunk, expand, plan_estimate
-from ..learners.device import check_precision, device_label, resolve_device
-from ..resources import available_cpus, require
+from ..learners.device import check_precision, device_label, require_on_device, resolve_device
+from ..resources import available_cpus
 from .config import Line, Plan
 from .search import Bisection
 
@@ -96,7 +96,7 @@ def run_points(plan: Plan, out_dir: str | Path, *, executor: str = "serial", wor
     most = sum(3 + math.ceil(math.log2(max(2, b.hi - b.lo))) for b in run.searches.values())  # ends + halvings
     check_cluster(executor, address, device, threads)  # a cluster that cannot hold a point: one line, nothing written
     parallel = min(len(lines), workers or available_cpus()) if executor == "process" else 1
-    require(plan_estimate(list(chunks.values()), parallel))  # the largest point of every bracket, before writing
+    require_on_device(plan_estimate(list(chunks.values()), parallel), device if executor != "ray" else "cpu")  # the largest point of every bracket, before writing
     store = ResultStore(out_dir)
     store.open(spec, device=device_label(device, precision), repair=repair, force=force)
     try:

@@ -183,6 +183,25 @@ def free_memory_bytes(device: str | torch.device) -> int:
     return _mem_available_bytes()
 
 
+def require_on_device(est: Any, device: str | torch.device) -> Any:
+    """:func:`symhard.resources.require` for a run on ``device``: on CUDA the memory limit is also the GPU's
+    free memory (``torch.cuda.mem_get_info``), so ``--max-memory`` and the device both bound the estimate.
+
+    Only the local device is checked; chunks sent to a Ray cluster are placed by their declared resources.
+    """
+    from ..resources import Limits, ResourceLimitError, current_limits, fmt_bytes, require
+
+    lim = current_limits()
+    dev = resolve_device(device)
+    if dev.type == "cuda":
+        free = free_memory_bytes(dev)
+        if est.bytes > free:
+            raise ResourceLimitError(f"{est.what}: needs about {fmt_bytes(est.bytes)} of GPU memory, above the "
+                                     f"{fmt_bytes(free)} free on {device_name(dev)}; {est.lower or 'make the run smaller'}.")
+        lim = Limits(min(lim.max_memory, free), lim.max_time)
+    return require(est, lim)
+
+
 def ensemble_size(model: torch.nn.Module) -> int:
     """M, the common leading axis of every trainable parameter (one-line error otherwise)."""
     params = [p for p in model.parameters() if p.requires_grad]
