@@ -292,3 +292,15 @@ def test_leaderboard_table_from_scorecards(tmp_path):
     assert card["suite_sha256"][:12] in table
     for r in card["tasks"]:
         assert r["id"] in table and f"{r['mean_test_error']:.3f}" in table
+
+
+def test_leaderboard_names_a_column_after_its_scorecard_file_and_keeps_the_spec_in_the_footnote(tmp_path):
+    from symhard.bench.leaderboard import leaderboard_markdown, read_scorecards
+
+    card = json.loads((REPO / "benchmarks" / "scorecards" / "v1-quick-gin.json").read_text())
+    (tmp_path / "v1-quick-gin.json").write_text(json.dumps(card))
+    (tmp_path / "mine.json").write_text(json.dumps(card))  # not named <suite>-quick-<NAME>: the spec names it
+    table = leaderboard_markdown(read_scorecards(tmp_path))
+    header = next(line for line in table.splitlines() if line.startswith("| task |"))
+    assert "| `gin` |" in header and f"| `{card['submission']['spec']}` |" in header
+    assert f"* `gin`: `{card['submission']['spec']}`," in table

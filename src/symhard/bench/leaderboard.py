@@ -47,10 +47,18 @@ def _bound(row: dict[str, Any]) -> str:
     return text if row["role"] == "hard" else f"({text})"
 
 
+def _name(card: dict[str, Any]) -> str:
+    """The column name: the NAME of ``<suite>[-quick]-<NAME>.json``, or the submission's spec for another file."""
+    if card["submission"]["kind"] == "baseline":
+        return "GD baseline (task architecture)"
+    stem = Path(card.get("_path", "")).stem
+    prefix = f"{card['suite']}-" + ("quick-" if card["quick"] else "")
+    return stem[len(prefix):] if stem.startswith(prefix) and len(stem) > len(prefix) else card["submission"]["spec"]
+
+
 def _table(cards: list[dict[str, Any]]) -> list[str]:
     first = cards[0]
-    names = [c["submission"]["spec"] if c["submission"]["kind"] != "baseline" else "GD baseline (task architecture)"
-             for c in cards]
+    names = [_name(c) for c in cards]
     tasks: dict[str, dict[str, Any]] = {}
     for c in cards:
         for r in c["tasks"]:
@@ -74,7 +82,8 @@ def _table(cards: list[dict[str, Any]]) -> list[str]:
     for n, c in zip(names, cards):
         m = c["machine"]
         secs = sum(float(r.get("seconds") or 0.0) for r in c["tasks"])
-        lines.append(f"* `{n}`: symhard {c['symhard_version']}, {m['cpu']} ({m['cpu_count']} cores), torch {m['torch']}, "
+        spec = "" if c["submission"]["kind"] == "baseline" else f"`{c['submission']['spec']}`, "
+        lines.append(f"* `{n}`: {spec}symhard {c['symhard_version']}, {m['cpu']} ({m['cpu_count']} cores), torch {m['torch']}, "
                      f"device {m['device']}; the tasks took {secs:.0f} s (`{c['_path']}`).")
     return lines + [""]
 
