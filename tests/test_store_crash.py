@@ -224,7 +224,10 @@ def test_sigkill_at_20_random_points_then_resume(tmp_path):
 @pytest.mark.slow
 def test_ctrl_c_stops_cleanly_and_leaves_a_resumable_folder(tmp_path):
     spec_file = tmp_path / "crash.toml"
-    spec_file.write_text(SPEC)
+    # chunks of a second or so, so that the interrupt lands while chunks remain (at 30 steps a fast machine
+    # finished all eight between two polls of the folder, and the run ended with status 0 before the Ctrl-C)
+    assert "steps = 30" in SPEC
+    spec_file.write_text(SPEC.replace("steps = 30", "steps = 1500"))
     ref = run_spec(load_spec(spec_file), out_dir=tmp_path / "ref", progress=False).out_dir
     tag = uuid.uuid4().hex
     out = tmp_path / "res" / "crash"
