@@ -194,7 +194,8 @@ def _draw_panel(ax: Any, panel: Panel, fig: Any) -> None:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if panel.ylim is not None:
         ax.set_ylim(*panel.ylim)
-    if panel.yscale == "log":  # 6, 20, 40 rather than 6×10⁰, 2×10¹ on a log axis of sizes
+    low, high = ax.get_ylim()
+    if panel.yscale == "log" and 0 < low and high < 100 * low:  # sizes: 6, 20, 40 rather than 6×10⁰, 2×10¹
         from matplotlib.ticker import LogFormatter
 
         ax.yaxis.set_major_formatter(LogFormatter(labelOnlyBase=False))
