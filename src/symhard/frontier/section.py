@@ -129,7 +129,7 @@ def frontier_section(result: dict[str, Any]) -> Section:
         figures.append(Figure(f"frontier-{fam}-{axis}-phase", title, [phase],
                               caption="Colour: median normalized test error over seeds at each point the bisections "
                                       "evaluated (blank: not evaluated)."))
-    text = (f"`symhard frontier {fam} --axis {axis}`{' --quick' if result.get('quick') else ''}: "
+    text = (f"`symhard frontier {fam} --axis {axis}{' --quick' if result.get('quick') else ''}`: "
             f"{result['computed_points']} points computed, {result['reused_points']} read back from the store. "
             "How the largest learnable size grows with the budget is the measured counterpart of the CSQ lower "
             "bound; the predicted slopes and their assumptions are in docs/frontier.md.")
