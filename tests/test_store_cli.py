@@ -36,6 +36,10 @@ from symhard.errors import InvalidParameterError
 def boom():
     return {}["no such key"]
 
+@cli.app.command("oom")
+def oom():
+    raise MemoryError()
+
 @cli.app.command("bad-input")
 def bad_input():
     raise InvalidParameterError("n == -1, must be >= 1.")
@@ -83,6 +87,13 @@ def test_an_unexpected_exception_is_one_line_saying_it_is_a_bug_exit_1():
     line = _one_line(out.stderr)
     assert line.startswith("symhard: internal error (KeyError: 'no such key'); this is a bug, please report it")
     assert "docs/reliability.md" in line and "symhard --debug" in line
+
+
+def test_running_out_of_memory_is_one_line_naming_the_estimate_exit_1():
+    out = _symhard("oom", driver=True)
+    assert out.returncode == 1 and "Traceback" not in out.stderr
+    line = _one_line(out.stderr)
+    assert line.startswith("symhard: error: ran out of memory") and "--max-memory" in line and "report" in line
 
 
 def test_debug_shows_the_traceback_and_keeps_the_exit_status():

@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> None:
         _fail(f"symhard: error: {_one_line(err.format_message())}", 2, err)
     except (KeyboardInterrupt, typer.Abort):
         _interrupted()
+    except MemoryError as err:  # the estimate before the work was too low: a bug in the estimate, said in one line
+        _fail(f"symhard: error: ran out of memory although the estimate fitted the limit; lower the sizes, or run with "
+              f"a smaller --max-memory; please report it at {BUG_REPORT} (the estimate should have refused).", 1, err)
     except Exception as err:  # noqa: BLE001 - the last line of defence: a bug, said plainly
         _fail(f"symhard: internal error ({type(err).__name__}: {_one_line(err)[:300]}); this is a bug, please report "
               f"it at {BUG_REPORT}, with the output of the same command run as 'symhard --debug ...'.", 1, err)
