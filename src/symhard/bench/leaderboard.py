@@ -84,7 +84,7 @@ def _table(cards: list[dict[str, Any]]) -> list[str]:
         secs = sum(float(r.get("seconds") or 0.0) for r in c["tasks"])
         spec = "" if c["submission"]["kind"] == "baseline" else f"`{c['submission']['spec']}`, "
         lines.append(f"* `{n}`: {spec}symhard {c['symhard_version']}, {m['cpu']} ({m['cpu_count']} cores), torch {m['torch']}, "
-                     f"device {m['device']}; the tasks took {secs:.0f} s (`{c['_path']}`).")
+                     f"device {m['device']}; the tasks took {f'{secs:.0f} s' if secs >= 1 else f'{secs:.2f} s'} (`{c['_path']}`).")
     return lines + [""]
 
 
