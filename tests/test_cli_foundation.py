@@ -98,6 +98,9 @@ class _Broken(Family):
     def _certify(self, **params):
         raise RuntimeError("no certificate")
 
+    def contract_case(self, seed=0):
+        raise RuntimeError("deliberately broken")
+
     def report_section(self, quick=True):
         raise RuntimeError("deliberately broken")
 
@@ -109,6 +112,11 @@ class _Small(Family):
         from symhard.families.boolean import BooleanParity
 
         return BooleanParity().certificate(group="cyclic:6", degree=2)
+
+    def contract_case(self, seed=0):
+        from symhard.families.boolean import BooleanParity
+
+        return BooleanParity().contract_case(seed)
 
     def report_section(self, quick=True):
         from symhard.sections import Figure, Panel, Series

@@ -275,6 +275,11 @@ class _Good(Family):
 
         return BooleanParity().certificate(group="cyclic:6", degree=2)
 
+    def contract_case(self, seed=0):
+        from symhard.families.boolean import BooleanParity
+
+        return BooleanParity().contract_case(seed)
+
     def report_section(self, quick=True):
         fig = Figure(name="fake-bound", title="fake-good: bound; hard class; group cyclic:n; budget none", panels=[
             Panel("bound", "n (bits)", "log10 queries (count)", series=[Series([4, 6], [0.5, 1.5], "bound")]),
@@ -288,6 +293,9 @@ class _Broken(Family):
 
     def _certify(self, **params):
         raise RuntimeError("no certificate")
+
+    def contract_case(self, seed=0):
+        raise RuntimeError("deliberately broken")
 
     def report_section(self, quick=True):
         raise RuntimeError("deliberately broken")

@@ -342,9 +342,9 @@ class Family(abc.ABC):
     def report_section(self, *args: Any, **kwargs: Any) -> Section:
         """Text, certificates, tables and figure data for the report."""
 
+    @abc.abstractmethod
     def contract_case(self, seed: int = 0) -> ContractCase:
-        """A small instance for the contract tests."""
-        raise NotImplementedError(f"family {self.name!r} provides no contract case yet.")
+        """A small instance for the registry-wide contract tests (``tests/test_family_contract.py``)."""
 
     @classmethod
     def describe(cls) -> dict[str, Any]:
