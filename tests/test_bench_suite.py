@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch import nn
 
+from mini_suite import MINI_SUITE
 from symhard.bench import scorecard as sc
 from symhard.bench.suite import load_suite, suite_names
 from symhard.errors import InstanceFormatError, InvalidParameterError
@@ -205,38 +206,6 @@ def test_cli_suite_prints_scorecard_with_hash(tiny, tmp_path, capsys):
     assert card["suite_sha256"] == sha and card["file"].endswith("scorecard.json")
 
 
-MINI_SUITE = """
-version = "mini"
-description = "two small built-in tasks, for the executors"
-seeds = [0, 1]
-harness_seed = 0
-n_test = 128
-success_threshold = 0.1
-
-[budget]
-samples = 400
-steps = 80
-batch_size = 32
-lrs = [1e-2, 3e-2]
-baseline_width = 8
-val_fraction = 0.2
-
-[invariance]
-samples = 16
-tol = 1e-4
-
-[[task]]
-id = "boolean-n6-hard"
-task = "boolean"
-role = "hard"
-value = 6
-
-[[task]]
-id = "boolean-n8-control"
-task = "boolean"
-role = "control"
-value = 8
-"""
 
 
 def _without_time(card):

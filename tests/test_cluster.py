@@ -31,6 +31,7 @@ from pathlib import Path
 
 import pytest
 
+from mini_suite import MINI_SUITE
 from symhard.errors import InvalidParameterError
 from symhard.experiments import executors
 from symhard.experiments.executors import RAY_MAX_RETRIES, ChunkResources, check_fits, execute
@@ -185,38 +186,6 @@ values = [6, 7, 8, 9]
 options = { group = "cyclic", hard = "parity" }
 """
 CHUNKS = 8
-MINI_SUITE = """
-version = "mini"
-description = "two small built-in tasks for the cluster"
-seeds = [0, 1]
-harness_seed = 0
-n_test = 128
-success_threshold = 0.1
-
-[budget]
-samples = 400
-steps = 80
-batch_size = 32
-lrs = [1e-2, 3e-2]
-baseline_width = 8
-val_fraction = 0.2
-
-[invariance]
-samples = 16
-tol = 1e-4
-
-[[task]]
-id = "boolean-n6-hard"
-task = "boolean"
-role = "hard"
-value = 6
-
-[[task]]
-id = "boolean-n8-control"
-task = "boolean"
-role = "control"
-value = 8
-"""
 ROWS = CHUNKS * 2 * 2  # chunks x seeds x lrs
 
 
