@@ -123,6 +123,17 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
+def _calls_per_second(once, steps: int, device: str) -> float:
+    """``steps`` calls of ``once`` per second, after one warm-up call (device synchronized around the loop)."""
+    once()
+    _sync(device)
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        once()
+    _sync(device)
+    return steps / (time.perf_counter() - t0)
+
+
 # ------------------------------------------------------------------ the two contenders
 def _ensemble_rate(model, train_x, train_y, test_x, test_y, steps: int, device: str) -> float:
     """Mini-batches drawn uniformly from the fixed training set through a ``sampler`` (the same
@@ -275,13 +286,7 @@ def _cnn_gflops(M: int, steps: int, device: str, repeats: int, n: int, width: in
     Bm = torch.randn(n, M * width, generator=g, device=device)
 
     def matmul_rate() -> float:
-        torch.matmul(A, Bm)
-        _sync(device)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            torch.matmul(A, Bm)
-        _sync(device)
-        return steps / (time.perf_counter() - t0)
+        return _calls_per_second(lambda: torch.matmul(A, Bm), steps, device)
 
     xb, W0 = train_x[0][:BATCH], model.W.detach().clone().requires_grad_(True)
 
@@ -291,13 +296,7 @@ def _cnn_gflops(M: int, steps: int, device: str, repeats: int, n: int, width: in
             x = xb.permute(0, 2, 1).reshape(BATCH, 1, n)
             pre = F.conv1d(torch.cat([x, x[..., : n - 1]], -1), W0.permute(0, 2, 1).reshape(M * width, 1, n))
             torch.relu(pre).sum().backward()
-        once()
-        _sync(device)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            once()
-        _sync(device)
-        return steps / (time.perf_counter() - t0)
+        return _calls_per_second(once, steps, device)
 
     def circular_rate() -> float:
         """Forward + ∂W of the circular form's kernel alone (symhard.models._circular.circular_pool)."""
@@ -305,13 +304,7 @@ def _cnn_gflops(M: int, steps: int, device: str, repeats: int, n: int, width: in
 
         def once():
             circular_pool(xb.reshape(1, BATCH, n), W0.permute(1, 0, 2).reshape(1, n, M * width), None, "relu").sum().backward()
-        once()
-        _sync(device)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            once()
-        _sync(device)
-        return steps / (time.perf_counter() - t0)
+        return _calls_per_second(once, steps, device)
 
     ens, mm, conv, circ = _best_of(repeats, lambda: _ensemble_rate(model, train_x, train_y, test_x, test_y, steps, device),
                                    matmul_rate, conv1d_rate, circular_rate)
@@ -353,13 +346,7 @@ def _contraction_tflops(device: str, dtype: torch.dtype, M: int, B: int, nodes: 
     for name, xs, ws, flops, fn in cases:
         x = torch.randn(*xs, generator=g, device=device, dtype=dtype)
         w = torch.randn(*ws, generator=g, device=device, dtype=dtype)
-        fn(x, w)
-        _sync(device)
-        t0 = time.perf_counter()
-        for _ in range(repeat):
-            fn(x, w)
-        _sync(device)
-        dt = (time.perf_counter() - t0) / repeat
+        dt = 1.0 / _calls_per_second(lambda: fn(x, w), repeat, device)
         out.append({"contraction": name, "dtype": str(dtype).replace("torch.", ""), "device": device,
                     "seconds": dt, "TFLOPs": flops / dt / 1e12})
     return out
