@@ -143,8 +143,10 @@ def random_orthonormal_frame(d: int, seed, count: int | None = None) -> np.ndarr
     With ``count``, returns ``(count, d, 2)``.
     """
     from .._random import as_generator
+    from ..resources import array_estimate, require
 
     d = check_int(d, "d", min_value=2)
+    require(array_estimate(f"random orthonormal d x 2 frames at d = {d}", count or 1, d, 2, lower="lower d"))
     rng = as_generator(seed)
     shape = (d, 2) if count is None else (count, d, 2)
     Z = rng.standard_normal(shape)
