@@ -83,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
                    help="score every baseline of examples/baselines/ on the tasks it accepts first")
     p.add_argument("--tasks", help="with --run: only these task ids or names, comma separated (e.g. 'gnn-*')")
     a = p.parse_args(argv)
+    if not a.scorecards.is_dir():
+        p.error(f"--scorecards {a.scorecards} is not a folder of scorecard JSON files")
     if a.run_quick:
         print(f"stored {_run('baseline', a.suite, True, None, None, a.device)}", file=sys.stderr)
     if a.run:
@@ -101,4 +103,11 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from symhard.errors import SymhardError
+
+    try:
+        main()
+    except SymhardError as err:  # bad input: one line, exit 2, as the symhard command does
+        print(f"leaderboard: error: {' '.join(str(err).split())}", file=sys.stderr)
+        sys.exit(2)
+

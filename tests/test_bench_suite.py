@@ -273,3 +273,12 @@ def test_leaderboard_names_a_column_after_its_scorecard_file_and_keeps_the_spec_
     header = next(line for line in table.splitlines() if line.startswith("| task |"))
     assert "| `gin` |" in header and f"| `{card['submission']['spec']}` |" in header
     assert f"* `gin`: `{card['submission']['spec']}`," in table
+
+
+def test_leaderboard_script_bad_input_is_one_line_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, str(REPO / "benchmarks" / "leaderboard.py"), "--baselines", "--suite", "v9",
+                           "--scorecards", str(tmp_path), "--print"], capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(REPO / "src"), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == ("leaderboard: error: unknown suite 'v9'; allowed: v1 or the path "
+                                                   "of a suite .toml file.")
